@@ -1,0 +1,1 @@
+"""Loading and validating intents/ and content/ (YAML), with errors located by file:line."""

@@ -1,0 +1,85 @@
+"""The loaded content, as plain frozen values. Built only by `bot.content.loader`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+Localized = dict[str, str]  # language code -> text
+
+
+@dataclass(frozen=True)
+class Location:
+    path: Path
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    examples: dict[str, tuple[str, ...]]  # language -> example utterances
+    keywords: dict[str, tuple[str, ...]]  # language -> salient phrases
+    follow_ups: tuple[str, ...]
+    threshold: float | None
+    where: Location
+    example_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    document: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    value: float
+    display: Localized  # how the figure reads in each language, unit included
+    counts: Localized  # what the figure counts
+    place: str
+    period: Localized
+    source: str
+
+
+@dataclass(frozen=True)
+class Hotline:
+    key: str
+    number: str
+    label: Localized
+
+
+@dataclass(frozen=True)
+class ReplyText:
+    id: str
+    title: Localized  # short label, used on buttons
+    text: Localized
+    where: Location
+
+
+@dataclass(frozen=True)
+class Menu:
+    id: str
+    label: Localized
+    prompt: Localized
+    items: tuple[str, ...]  # "intent:<id>" or "menu:<id>"
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything the bot knows, validated and cross-referenced."""
+
+    intents: dict[str, Intent]
+    replies: dict[str, ReplyText]
+    figures: dict[str, Figure]
+    sources: dict[str, Source]
+    places: dict[str, Localized]
+    hotlines: dict[str, Hotline]
+    contacts: dict[str, Localized]  # configurable contact names -> what they are
+    menus: dict[str, Menu]
+    ui: dict[str, Localized]
+    settings: dict[str, float]

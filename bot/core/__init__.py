@@ -1,0 +1,1 @@
+"""The pure core: normalise -> match -> reply. No Telegram types in here."""

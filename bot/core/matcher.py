@@ -1,0 +1,282 @@
+"""Intent matching, tuned for short Chinese messages, typos, pinyin and English.
+
+Every text (example or query) becomes a set of *units*: for Chinese, the toneless pinyin
+syllable of each character and each pair of neighbouring syllables; for English, content
+words and word pairs. Pinyin makes homophone typos (返诈 for 反诈, 头亏 for 头盔) and pinyin
+typed in Latin letters land on the same units as the words meant. Units are weighted by how
+few intents use them (IDF over intents), so 我/怎么/what say little and 安全账户/helmet a lot.
+
+An intent's score blends three kinds of evidence, each in [0, 1]:
+
+* example: the best weighted overlap between the query and one example of the intent;
+* coverage: how much of the query the intent's examples explain taken together;
+* keywords: a phrase that on its own points at the intent appears in the query, found with
+  rapidfuzz so that a one-letter slip still counts.
+
+Decision: answer the best intent when it clears the threshold and leads the runner-up by a
+margin; offer "did you mean" when the top two are close or the best is merely plausible;
+otherwise fall back. A confident wrong answer is worse than a fallback.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.content.model import Intent
+from bot.core.normalize import compact, has_han, latin_words, normalize_text, to_pinyin
+from bot.core.types import MatchResult
+
+EN_STOPWORDS = frozenset(
+    "a an the is are was were be been am do does did i me my you your it its to of in on at "
+    "for and or but with this that there what how can could should would will please so "
+    "some any if about from by as up just now he she they them his her we our us".split()
+)
+_SYLLABLE = re.compile(r"^[a-z]+$")
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    threshold: float = 42.0  # answer at or above this score
+    margin: float = 4.0  # ... and only when the runner-up is at least this far behind
+    suggest_floor: float = 32.0  # plausible: between this and the threshold, ask
+    example_weight: float = 0.45
+    coverage_weight: float = 0.3
+    keyword_weight: float = 0.25
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _pairs(tokens: list[str]) -> list[str]:
+    return [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A text reduced to what the matcher compares."""
+
+    script: str  # "zh" or "en"
+    units: frozenset[str]
+    pinyin_compact: str  # for keyword look-up ("" for English)
+
+
+class IntentIndex:
+    """All intents' examples and keywords, pre-processed once at load."""
+
+    def __init__(self, intents: dict[str, Intent], settings: MatchSettings | None = None) -> None:
+        self.settings = settings or MatchSettings()
+        self.intent_ids: list[str] = sorted(intents)
+        self.thresholds = {i: intents[i].threshold for i in self.intent_ids}
+        self._syllables: set[str] = set()
+        self._en_vocabulary: set[str] = set()
+
+        examples: list[tuple[int, _Text]] = []
+        for position, intent_id in enumerate(self.intent_ids):
+            for lang in ("zh", "en"):
+                for example in intents[intent_id].examples.get(lang, ()):
+                    text = self._read(example, learn=True)
+                    if text.units:
+                        examples.append((position, text))
+        self._build_units(examples)
+        self._build_keywords(intents)
+        self._en_vocabulary_list = sorted(self._en_vocabulary)
+
+    # -- reading texts ----------------------------------------------------------------------
+
+    def _read(self, raw: str, learn: bool = False) -> _Text:
+        normalized = normalize_text(raw)
+        if has_han(normalized):
+            syllables = to_pinyin(normalized).split()
+            if learn:
+                self._syllables.update(s for s in syllables if _SYLLABLE.match(s))
+            return _Text("zh", frozenset(syllables + _pairs(syllables)), "".join(syllables))
+        words = latin_words(normalized)
+        if not learn and words:
+            syllables = self._as_pinyin(words)
+            if syllables:
+                return _Text("zh", frozenset(syllables + _pairs(syllables)), "".join(syllables))
+        stems = [_stem(w) for w in words if w not in EN_STOPWORDS]
+        if learn:
+            self._en_vocabulary.update(stems)
+        else:
+            stems = [self._correct_word(w) for w in stems]
+        return _Text("en", frozenset(stems + _pairs(stems)), "")
+
+    def _as_pinyin(self, words: list[str]) -> list[str] | None:
+        """Split Latin letters into known pinyin syllables, or None if they are English.
+
+        "anquan zhanghu" and "anquanzhanghu" both read as an quan zhang hu. A run counts as
+        pinyin only if every word splits completely and no word is a known English word.
+        """
+        if any(w in self._en_vocabulary and w not in self._syllables for w in words):
+            return None
+        syllables: list[str] = []
+        for word in words:
+            split = self._split_syllables(word)
+            if split is None:
+                return None
+            syllables.extend(split)
+        return syllables
+
+    def _split_syllables(self, word: str) -> list[str] | None:
+        # Fewest syllables wins: "xian" stays one syllable rather than xi + an.
+        best: list[list[str] | None] = [[]] + [None] * len(word)
+        for end in range(1, len(word) + 1):
+            for start in range(max(0, end - 6), end):
+                head = best[start]
+                if head is not None and word[start:end] in self._syllables and (
+                    best[end] is None or len(head) + 1 < len(best[end])  # type: ignore[arg-type]
+                ):
+                    best[end] = [*head, word[start:end]]
+        return best[len(word)]
+
+    def _correct_word(self, word: str) -> str:
+        """Map a misspelt English word to the vocabulary ("helmt" -> "helmet")."""
+        if word in self._en_vocabulary or len(word) < 4:
+            return word
+        found = process.extractOne(word, self._en_vocabulary_list, scorer=fuzz.ratio,
+                                   score_cutoff=80)
+        return found[0] if found else word
+
+    # -- the index --------------------------------------------------------------------------
+
+    def _build_units(self, examples: list[tuple[int, _Text]]) -> None:
+        n_intents = len(self.intent_ids)
+        intents_using: dict[str, set[int]] = {}
+        for owner, text in examples:
+            for unit in text.units:
+                intents_using.setdefault(unit, set()).add(owner)
+        # An unseen unit is as informative as the rarest: it is something no intent explains.
+        self._unseen_weight = math.log(1 + n_intents / 0.5)
+        self._weight = {u: math.log(1 + n_intents / len(owners))
+                        for u, owners in intents_using.items()}
+        self._example_owner = np.array([owner for owner, _ in examples], dtype=np.int64)
+        self._example_mass = np.array([self._mass(text.units) for _, text in examples])
+        postings: dict[str, list[int]] = {}
+        for number, (_, text) in enumerate(examples):
+            for unit in text.units:
+                postings.setdefault(unit, []).append(number)
+        self._postings = {u: np.array(p, dtype=np.int64) for u, p in postings.items()}
+        self._intent_postings = {u: np.array(sorted(o), dtype=np.int64)
+                                 for u, o in intents_using.items()}
+
+    def _mass(self, units: frozenset[str]) -> float:
+        return sum(self._weight.get(u, self._unseen_weight) for u in units) or 1.0
+
+    def _build_keywords(self, intents: dict[str, Intent]) -> None:
+        owners, pinyins, weights = [], [], []
+        en_owners, en_phrases, en_weights = [], [], []
+        for position, intent_id in enumerate(self.intent_ids):
+            keywords = intents[intent_id].keywords
+            for keyword in keywords.get("zh", ()):
+                normalized = normalize_text(keyword)
+                syllables = to_pinyin(normalized).split() if normalized else []
+                if not syllables:
+                    continue
+                owners.append(position)
+                pinyins.append("".join(syllables))
+                # Longer phrases are more specific: 安全账户 says more than 账户.
+                weights.append(min(1.0, 0.5 + 0.15 * len(syllables)))
+            for keyword in keywords.get("en", ()):
+                stems = [_stem(w) for w in latin_words(normalize_text(keyword))
+                         if w not in EN_STOPWORDS]
+                if not stems:
+                    continue
+                en_owners.append(position)
+                en_phrases.append(" ".join(stems))
+                en_weights.append(min(1.0, 0.6 + 0.2 * len(stems)))
+        self._kw_owner = np.array(owners, dtype=np.int64)
+        self._kw_pinyin = pinyins
+        self._kw_length = np.array([len(p) for p in pinyins])
+        self._kw_long = self._kw_length >= 8
+        self._kw_weight = np.array(weights)
+        self._en_kw_owner = np.array(en_owners, dtype=np.int64)
+        self._en_kw_phrases = en_phrases
+        self._en_kw_weight = np.array(en_weights)
+        self._en_kw_length = np.array([len(p) for p in en_phrases])
+
+    # -- scoring ----------------------------------------------------------------------------
+
+    def _per_intent_max(self, owner: np.ndarray, values: np.ndarray) -> np.ndarray:
+        best = np.zeros(len(self.intent_ids))
+        np.maximum.at(best, owner, values)
+        return best
+
+    def _overlap(self, text: _Text) -> tuple[np.ndarray, np.ndarray]:
+        """Best single-example match and joint coverage of the query, per intent."""
+        overlap = np.zeros(len(self._example_owner))
+        covered = np.zeros(len(self.intent_ids))
+        for unit in text.units:
+            weight = self._weight.get(unit)
+            if weight is None:
+                continue
+            overlap[self._postings[unit]] += weight
+            covered[self._intent_postings[unit]] += weight
+        query_mass = self._mass(text.units)
+        # Both directions matter: how much of the query the example explains, and how much
+        # of the example the query repeats. The query's side counts more: residents ask
+        # briefly, examples spell things out.
+        recall = overlap / query_mass
+        precision = overlap / self._example_mass
+        example = 0.65 * recall + 0.35 * precision
+        return self._per_intent_max(self._example_owner, example), covered / query_mass
+
+    def _keyword_hits(self, text: _Text) -> np.ndarray:
+        """Noisy-OR over the intent's keywords found in the query, in [0, 1]."""
+        miss = np.ones(len(self.intent_ids))
+        if text.script == "zh" and text.pinyin_compact and len(self._kw_owner):
+            found = process.cdist([text.pinyin_compact], self._kw_pinyin,
+                                  scorer=fuzz.partial_ratio)[0]
+            # Exact sounds (the word, a homophone, or typed pinyin) or, for a long enough
+            # phrase, one letter off.
+            # partial_ratio also scores the query found inside a longer keyword ("dingyue"
+            # inside "quxiaodingyue"); only a keyword inside the query is evidence.
+            inside = self._kw_length <= len(text.pinyin_compact)
+            strength = np.where(found >= 99.9, 1.0,
+                                np.where((found >= 87) & self._kw_long, 0.8, 0.0)) * inside
+            np.multiply.at(miss, self._kw_owner, 1.0 - self._kw_weight * strength)
+        elif text.script == "en" and text.units and len(self._en_kw_owner):
+            words = " ".join(sorted(u for u in text.units if "_" not in u))
+            found = process.cdist([words], self._en_kw_phrases, scorer=fuzz.partial_token_set_ratio)[0]
+            inside = self._en_kw_length <= len(words)
+            strength = np.where(found >= 99.9, 1.0, 0.0) * inside
+            np.multiply.at(miss, self._en_kw_owner, 1.0 - self._en_kw_weight * strength)
+        return 1.0 - miss
+
+    def scores(self, raw: str) -> list[tuple[str, float]]:
+        """Every intent with its score (0-100), best first."""
+        text = self._read(raw)
+        if not text.units:
+            return [(i, 0.0) for i in self.intent_ids]
+        example, coverage = self._overlap(text)
+        keywords = self._keyword_hits(text)
+        s = self.settings
+        total = 100.0 * (s.example_weight * example + s.coverage_weight * coverage
+                         + s.keyword_weight * keywords)
+        order = np.argsort(-total, kind="stable")
+        return [(self.intent_ids[n], round(float(total[n]), 1)) for n in order]
+
+    # -- decision ---------------------------------------------------------------------------
+
+    def match(self, raw: str, lang: str = "zh") -> MatchResult:
+        ranked = self.scores(raw)
+        (best, best_score), (second, second_score) = ranked[0], ranked[1]
+        s = self.settings
+        threshold = self.thresholds.get(best) or s.threshold
+        close = [i for i, score in ranked[:3]
+                 if score >= s.suggest_floor and best_score - score < s.margin]
+        if best_score >= threshold and len(close) < 2:
+            return MatchResult(best, best_score, second, second_score, (), lang)
+        if best_score >= s.suggest_floor:
+            choices = tuple(close) if len(close) >= 2 else (best,)
+            return MatchResult(None, best_score, second, second_score, choices, lang)
+        return MatchResult(None, best_score, second, second_score, (), lang)

@@ -1,0 +1,61 @@
+"""Plain values that cross the boundary between a front end and the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+LANGUAGES = ("zh", "en")
+
+
+class ReplyKind(str, Enum):
+    ANSWER = "answer"  # a matched intent's reply
+    DID_YOU_MEAN = "did_you_mean"  # two or more intents were too close to call
+    FALLBACK = "fallback"  # nothing matched well enough
+    MENU = "menu"  # a topic menu
+    NOTICE = "notice"  # a fixed UI message (language switched, non-text hint, error)
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button offered under a reply. `action` is what pressing it asks the core for."""
+
+    label: str
+    action: str  # "intent:<id>", "menu:<id>" or "lang:<code>"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message from a resident, stripped of everything platform specific."""
+
+    text: str
+    lang_hint: str | None = None  # the resident's chosen or platform language, if any
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """What the matcher decided for one text."""
+
+    intent: str | None  # the intent to answer, None for a fallback or a "did you mean"
+    score: float
+    runner_up: str | None
+    runner_up_score: float
+    choices: tuple[str, ...] = ()  # intents offered by a "did you mean"
+    lang: str = "zh"  # the language the text is written in (or the hint, if undecidable)
+
+    @property
+    def best(self) -> str | None:
+        """The top candidate, whether or not it was confident enough to answer."""
+        return self.intent or (self.choices[0] if self.choices else None)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    lang: str
+    kind: ReplyKind
+    intent: str | None = None
+    score: float = 0.0
+    runner_up: str | None = None
+    choices: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = field(default_factory=tuple)
