@@ -38,6 +38,7 @@ class ContentError:
     path: Path
     line: int
     message: str
+    unparsed: bool = False  # the file could not be read as YAML at all
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
@@ -124,7 +125,7 @@ def _read_file(path: Path, errors: list[ContentError]) -> LineDict | None:
     try:
         data = load_yaml(path)
     except YamlError as exc:
-        errors.append(ContentError(exc.path, exc.line, exc.message))
+        errors.append(ContentError(exc.path, exc.line, exc.message, unparsed=True))
         return None
     reader = _Reader(path, errors)
     if data is None:
@@ -385,6 +386,10 @@ def load_content(intents_dir: Path, content_dir: Path,
     known_contacts = tuple(known_contacts)
     intents = _read_intents(intents_dir, errors)
     parts = _read_content(content_dir, errors)
+    if any(e.unparsed for e in errors):
+        # A file that did not parse would make every reference into it look broken:
+        # report the parse errors alone, which is what the author must fix first.
+        raise InvalidContent(errors)
     _check_references(intents, parts, errors, known_contacts)
     for key in REQUIRED_UI:
         if key not in parts.ui:

@@ -254,7 +254,9 @@ class IntentIndex:
 
     def scores(self, raw: str) -> list[tuple[str, float]]:
         """Every intent with its score (0-100), best first."""
-        text = self._read(raw)
+        return self._scores(self._read(raw))
+
+    def _scores(self, text: _Text) -> list[tuple[str, float]]:
         if not text.units:
             return [(i, 0.0) for i in self.intent_ids]
         example, coverage = self._overlap(text)
@@ -267,8 +269,12 @@ class IntentIndex:
 
     # -- decision ---------------------------------------------------------------------------
 
-    def match(self, raw: str, lang: str = "zh") -> MatchResult:
-        ranked = self.scores(raw)
+    def match(self, raw: str, lang_hint: str = "zh") -> MatchResult:
+        """Decide what to do with one message; `lang_hint` is used when the text has no words."""
+        text = self._read(raw)
+        # Chinese characters or pinyin read as Chinese; other letters as English.
+        lang = text.script if text.units and any(c.isalpha() for c in raw) else lang_hint
+        ranked = self._scores(text)
         (best, best_score), (second, second_score) = ranked[0], ranked[1]
         s = self.settings
         threshold = self.thresholds.get(best) or s.threshold

@@ -1,0 +1,165 @@
+"""Turn a resident's message (or a button press) into a Reply, in the resident's language.
+
+Everything the bot says comes from content/: this module only chooses and assembles it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from bot.content.model import Content
+from bot.content.loader import PLACEHOLDER
+from bot.core.matcher import IntentIndex, MatchSettings
+from bot.core.types import LANGUAGES, Button, MatchResult, Reply, ReplyKind, Turn
+
+MAX_FOLLOW_UPS = 3
+
+
+class Responder:
+    """The pure core: no Telegram types, no I/O. Built once per content version."""
+
+    def __init__(self, content: Content, contacts: Mapping[str, str] | None = None,
+                 default_lang: str = "zh") -> None:
+        self.content = content
+        self.contacts = {k: v for k, v in (contacts or {}).items() if v}
+        self.default_lang = default_lang if default_lang in LANGUAGES else "zh"
+        settings = MatchSettings(**content.settings) if content.settings else MatchSettings()
+        self.index = IntentIndex(content.intents, settings)
+
+    # -- entry points ------------------------------------------------------------------------
+
+    def respond(self, turn: Turn) -> Reply:
+        """Answer free text."""
+        hint = self._lang(turn.lang_hint)
+        result = self.index.match(turn.text, hint)
+        if result.intent:
+            return self.answer(result.intent, result.lang, result)
+        if result.choices:
+            return self._did_you_mean(result)
+        return self.fallback(result.lang, result)
+
+    def match(self, text: str, lang_hint: str | None = None) -> MatchResult:
+        return self.index.match(text, self._lang(lang_hint))
+
+    def answer(self, intent_id: str, lang: str, result: MatchResult | None = None) -> Reply:
+        lang = self._lang(lang)
+        reply = self.content.replies[intent_id]
+        follow_ups = self.content.intents[intent_id].follow_ups[:MAX_FOLLOW_UPS]
+        buttons = tuple(self._intent_button(i, lang) for i in follow_ups)
+        buttons += (self._menu_button("main", lang),)
+        return Reply(
+            text=self.render(reply.text[lang], lang), lang=lang, kind=ReplyKind.ANSWER,
+            intent=intent_id, score=result.score if result else 100.0,
+            runner_up=result.runner_up if result else None, buttons=buttons,
+        )
+
+    def menu(self, menu_id: str, lang: str, preface: str = "") -> Reply:
+        lang = self._lang(lang)
+        menu = self.content.menus[menu_id]
+        buttons = tuple(self._item_button(item, lang) for item in menu.items)
+        if menu_id != "main":
+            buttons += (self._menu_button("main", lang),)
+        text = f"{preface}\n\n{menu.prompt[lang]}" if preface else menu.prompt[lang]
+        return Reply(text=text, lang=lang, kind=ReplyKind.MENU, buttons=buttons)
+
+    def fallback(self, lang: str, result: MatchResult | None = None) -> Reply:
+        lang = self._lang(lang)
+        menu = self.menu("main", lang)
+        return Reply(
+            text=self.ui("fallback", lang), lang=lang, kind=ReplyKind.FALLBACK,
+            score=result.score if result else 0.0,
+            runner_up=result.runner_up if result else None, buttons=menu.buttons,
+        )
+
+    def notice(self, key: str, lang: str, with_menu: bool = False) -> Reply:
+        lang = self._lang(lang)
+        buttons = (self._menu_button("main", lang),) if with_menu else ()
+        return Reply(text=self.ui(key, lang), lang=lang, kind=ReplyKind.NOTICE, buttons=buttons)
+
+    def language_menu(self, lang: str) -> Reply:
+        buttons = (Button("中文", "lang:zh"), Button("English", "lang:en"))
+        return Reply(text=self.ui("lang_prompt", self._lang(lang)), lang=self._lang(lang),
+                     kind=ReplyKind.MENU, buttons=buttons)
+
+    def press(self, action: str, lang: str) -> Reply | None:
+        """Answer a button press; None when the action is unknown (a stale or forged button)."""
+        kind, _, target = action.partition(":")
+        if kind == "intent" and target in self.content.intents:
+            return self.answer(target, lang)
+        if kind == "menu" and target in self.content.menus:
+            return self.menu(target, lang)
+        if kind == "lang" and target in LANGUAGES:
+            return self.notice("lang_switched", target, with_menu=True)
+        return None
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def ui(self, key: str, lang: str) -> str:
+        return self.render(self.content.ui[key][self._lang(lang)], lang)
+
+    def render(self, template: str, lang: str) -> str:
+        """Fill placeholders; number each figure's source; drop lines with unset contacts."""
+        citations: list[str] = []
+        lines = []
+        for line in template.splitlines():
+            missing = [key for kind, key in PLACEHOLDER.findall(line)
+                       if kind == "contact" and key not in self.contacts]
+            if missing:
+                continue  # the bureau has not configured this contact: say nothing about it
+            lines.append(PLACEHOLDER.sub(lambda m: self._fill(m, lang, citations), line))
+        text = "\n".join(lines)
+        if citations:
+            heading = self.content.ui["sources_heading"][lang]
+            notes = "\n".join(f"[{n}] {c}" for n, c in enumerate(citations, 1))
+            text = f"{text}\n\n{heading}\n{notes}"
+        return text
+
+    def _fill(self, match: re.Match[str], lang: str, citations: list[str]) -> str:
+        kind, key = match.groups()
+        if kind == "hotline":
+            return self.content.hotlines[key].number
+        if kind == "contact":
+            return self.contacts[key]
+        figure = self.content.figures[key]
+        citation = self._citation(key, lang)
+        if citation not in citations:
+            citations.append(citation)
+        return f"{figure.display[lang]}[{citations.index(citation) + 1}]"
+
+    def _citation(self, figure_key: str, lang: str) -> str:
+        figure = self.content.figures[figure_key]
+        place = self.content.places[figure.place][lang]
+        separator = "，" if lang == "zh" else ", "
+        return f"{place}{separator}{figure.period[lang]}"
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _did_you_mean(self, result: MatchResult) -> Reply:
+        lang = result.lang
+        buttons = tuple(self._intent_button(i, lang) for i in result.choices)
+        buttons += (self._menu_button("main", lang),)
+        return Reply(text=self.ui("did_you_mean", lang), lang=lang, kind=ReplyKind.DID_YOU_MEAN,
+                     score=result.score, runner_up=result.runner_up, choices=result.choices,
+                     buttons=buttons)
+
+    def _intent_button(self, intent_id: str, lang: str) -> Button:
+        return Button(self.content.replies[intent_id].title[lang], f"intent:{intent_id}")
+
+    def _menu_button(self, menu_id: str, lang: str) -> Button:
+        label = (self.content.ui["menu_button"][lang] if menu_id == "main"
+                 else self.content.menus[menu_id].label[lang])
+        return Button(label, f"menu:{menu_id}")
+
+    def _item_button(self, item: str, lang: str) -> Button:
+        kind, _, target = item.partition(":")
+        if kind == "menu":
+            return Button(self.content.menus[target].label[lang], item)
+        return self._intent_button(target, lang)
+
+    def _lang(self, lang: str | None) -> str:
+        if lang:
+            short = lang.lower().split("-")[0].split("_")[0]
+            if short in LANGUAGES:
+                return short
+        return self.default_lang
