@@ -80,11 +80,14 @@ class IntentIndex:
         self._en_vocabulary: set[str] = set()
 
         examples: list[tuple[int, _Text]] = []
+        # (intent, language, position in the YAML list) -> row in the index
+        self.example_rows: dict[tuple[str, str, int], int] = {}
         for position, intent_id in enumerate(self.intent_ids):
             for lang in ("zh", "en"):
-                for example in intents[intent_id].examples.get(lang, ()):
+                for number, example in enumerate(intents[intent_id].examples.get(lang, ())):
                     text = self._read(example, learn=True)
                     if text.units:
+                        self.example_rows[(intent_id, lang, number)] = len(examples)
                         examples.append((position, text))
         self._build_units(examples)
         self._build_keywords(intents)
@@ -168,6 +171,13 @@ class IntentIndex:
         self._postings = {u: np.array(p, dtype=np.int64) for u, p in postings.items()}
         self._intent_postings = {u: np.array(sorted(o), dtype=np.int64)
                                  for u, o in intents_using.items()}
+        self._example_units = [text.units for _, text in examples]
+        # How many of an intent's examples use a unit: leaving one example out must drop
+        # the unit from the intent's coverage only if no other example has it.
+        self._unit_uses: dict[tuple[str, int], int] = {}
+        for owner, text in examples:
+            for unit in text.units:
+                self._unit_uses[(unit, owner)] = self._unit_uses.get((unit, owner), 0) + 1
 
     def _mass(self, units: frozenset[str]) -> float:
         return sum(self._weight.get(u, self._unseen_weight) for u in units) or 1.0
@@ -211,8 +221,11 @@ class IntentIndex:
         np.maximum.at(best, owner, values)
         return best
 
-    def _overlap(self, text: _Text) -> tuple[np.ndarray, np.ndarray]:
-        """Best single-example match and joint coverage of the query, per intent."""
+    def _overlap(self, text: _Text, exclude: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Best single-example match and joint coverage of the query, per intent.
+
+        `exclude` leaves one example row out, as if it were not in the index.
+        """
         overlap = np.zeros(len(self._example_owner))
         covered = np.zeros(len(self.intent_ids))
         for unit in text.units:
@@ -221,6 +234,12 @@ class IntentIndex:
                 continue
             overlap[self._postings[unit]] += weight
             covered[self._intent_postings[unit]] += weight
+        if exclude is not None:
+            overlap[exclude] = 0.0
+            owner = int(self._example_owner[exclude])
+            for unit in text.units & self._example_units[exclude]:
+                if self._unit_uses.get((unit, owner)) == 1:
+                    covered[owner] -= self._weight[unit]
         query_mass = self._mass(text.units)
         # Both directions matter: how much of the query the example explains, and how much
         # of the example the query repeats. The query's side counts more: residents ask
@@ -252,14 +271,14 @@ class IntentIndex:
             np.multiply.at(miss, self._en_kw_owner, 1.0 - self._en_kw_weight * strength)
         return 1.0 - miss
 
-    def scores(self, raw: str) -> list[tuple[str, float]]:
-        """Every intent with its score (0-100), best first."""
-        return self._scores(self._read(raw))
+    def scores(self, raw: str, exclude: int | None = None) -> list[tuple[str, float]]:
+        """Every intent with its score (0-100), best first; `exclude` leaves an example out."""
+        return self._scores(self._read(raw), exclude)
 
-    def _scores(self, text: _Text) -> list[tuple[str, float]]:
+    def _scores(self, text: _Text, exclude: int | None = None) -> list[tuple[str, float]]:
         if not text.units:
             return [(i, 0.0) for i in self.intent_ids]
-        example, coverage = self._overlap(text)
+        example, coverage = self._overlap(text, exclude)
         keywords = self._keyword_hits(text)
         s = self.settings
         total = 100.0 * (s.example_weight * example + s.coverage_weight * coverage
@@ -274,7 +293,10 @@ class IntentIndex:
         text = self._read(raw)
         # Chinese characters or pinyin read as Chinese; other letters as English.
         lang = text.script if text.units and any(c.isalpha() for c in raw) else lang_hint
-        ranked = self._scores(text)
+        return self.decide(self._scores(text), lang)
+
+    def decide(self, ranked: list[tuple[str, float]], lang: str = "zh") -> MatchResult:
+        """Answer, ask "did you mean", or fall back, from intents ranked best first."""
         (best, best_score), (second, second_score) = ranked[0], ranked[1]
         s = self.settings
         threshold = self.thresholds.get(best) or s.threshold

@@ -39,6 +39,22 @@ class Responder:
             return self._did_you_mean(result)
         return self.fallback(result.lang, result)
 
+    def command(self, name: str, lang: str) -> Reply | None:
+        """The reply to a slash command, or None for a command the core does not know."""
+        lang = self._lang(lang)
+        if name == "start":
+            greeting = self.answer("bot.greeting", lang)
+            return self.menu("main", lang, preface=greeting.text)
+        if name == "help":
+            return self.answer("bot.help", lang)
+        if name == "tips":
+            return self.answer("fraud.tips", lang)
+        if name == "stats":
+            return self.menu("stats", lang)
+        if name == "lang":
+            return self.language_menu(lang)
+        return None
+
     def match(self, text: str, lang_hint: str | None = None) -> MatchResult:
         return self.index.match(text, self._lang(lang_hint))
 

@@ -1,0 +1,203 @@
+"""`antifraud-bot`: run on Telegram, chat offline, match questions, validate content."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from bot.config import CONTACT_VARIABLES, ConfigError, Settings
+from bot.content.loader import InvalidContent, load_content
+from bot.core.responder import Responder
+from bot.core.types import Reply, Turn
+
+
+def load_responder(settings: Settings) -> Responder:
+    """Load and validate the content; raises InvalidContent listing every problem."""
+    content = load_content(settings.intents_dir, settings.content_dir, CONTACT_VARIABLES)
+    return Responder(content, settings.contacts, settings.default_lang)
+
+
+# -- match ---------------------------------------------------------------------------------
+
+def _match_result(responder: Responder, text: str, lang: str | None) -> dict[str, object]:
+    result = responder.match(text, lang)
+    return {"intent": result.intent, "score": result.score, "runner_up": result.runner_up,
+            "choices": list(result.choices), "lang": result.lang}
+
+
+def cmd_match(args: argparse.Namespace, responder: Responder, out: TextIO, inp: TextIO) -> int:
+    if args.jsonl:
+        for number, line in enumerate(inp, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                text = item["text"]
+                if not isinstance(text, str):
+                    raise TypeError("text must be a string")
+            except (ValueError, KeyError, TypeError) as exc:
+                print(f"stdin:{number}: expected {{\"text\": ...}}: {exc}", file=sys.stderr)
+                return 2
+            print(json.dumps(_match_result(responder, text, args.lang), ensure_ascii=False),
+                  file=out)
+        return 0
+    if not args.text:
+        print("match: give a TEXT, or --jsonl to read lines from standard input", file=sys.stderr)
+        return 2
+    text = " ".join(args.text)
+    result = _match_result(responder, text, args.lang)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False), file=out)
+    else:
+        choices = f" (did you mean: {', '.join(result['choices'])})" if result["choices"] else ""
+        print(f"{result['intent'] or 'fallback'}  score={result['score']}{choices}", file=out)
+    return 0
+
+
+# -- chat ----------------------------------------------------------------------------------
+
+def _print_reply(reply: Reply, out: TextIO) -> None:
+    print(reply.text, file=out)
+    for number, button in enumerate(reply.buttons, 1):
+        print(f"  [{number}] {button.label}", file=out)
+
+
+def cmd_chat(args: argparse.Namespace, responder: Responder, out: TextIO, inp: TextIO) -> int:
+    """An offline conversation through the same core and the same replies as on Telegram."""
+    lang = args.lang or responder.default_lang
+    interactive = inp.isatty()
+    print("Offline chat. Type a question, a button number, /start, /lang zh|en, or /quit.",
+          file=out)
+    reply = responder.command("start", lang)
+    assert reply is not None
+    _print_reply(reply, out)
+    while True:
+        if interactive:
+            print("> ", end="", file=out, flush=True)
+        line = inp.readline()
+        if not line:
+            return 0
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("/quit", "/exit"):
+            return 0
+        next_reply: Reply | None
+        if text.isdigit() and 1 <= int(text) <= len(reply.buttons):
+            action = reply.buttons[int(text) - 1].action
+            if action.startswith("lang:"):
+                lang = action.partition(":")[2]
+            next_reply = responder.press(action, lang)
+        elif text.startswith("/lang") and len(text.split()) == 2:
+            lang = responder._lang(text.split()[1])
+            next_reply = responder.notice("lang_switched", lang, with_menu=True)
+        elif text.startswith("/"):
+            next_reply = responder.command(text[1:].split()[0].lower(), lang)
+        else:
+            next_reply = responder.respond(Turn(text, lang_hint=lang))
+        if next_reply is None:
+            next_reply = responder.fallback(lang)
+        reply = next_reply
+        print(file=out)
+        _print_reply(reply, out)
+
+
+# -- validate ------------------------------------------------------------------------------
+
+def cmd_validate(settings: Settings, out: TextIO) -> int:
+    try:
+        responder = load_responder(settings)
+    except InvalidContent as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"{len(exc.errors)} problem(s) found", file=sys.stderr)
+        return 1
+    from bot.content.checks import example_conflicts
+
+    conflicts = example_conflicts(responder.content, responder.index.settings)
+    for error in conflicts:
+        print(error, file=sys.stderr)
+    if conflicts:
+        print(f"{len(conflicts)} problem(s) found", file=sys.stderr)
+        return 1
+    content = responder.content
+    print(f"OK: {len(content.intents)} intents, {len(content.replies)} replies, "
+          f"{len(content.figures)} figures, {len(content.menus)} menus", file=out)
+    return 0
+
+
+# -- run -----------------------------------------------------------------------------------
+
+def cmd_run(settings: Settings, responder: Responder) -> int:
+    from bot.privacy import configure_logging
+    from bot.store.preferences import SqlitePreferenceStore
+    from bot.telegram.app import build_application
+
+    if not settings.token:
+        print("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and export it.",
+              file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, [settings.token])
+    store = SqlitePreferenceStore(settings.db_path)
+    application = build_application(settings, responder, store)
+    if settings.webhook_url:
+        application.run_webhook(
+            listen=settings.webhook_listen, port=settings.webhook_port,
+            url_path=settings.webhook_url.rstrip("/").rsplit("/", 1)[-1],
+            webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
+        )
+    else:
+        application.run_polling()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="antifraud-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot on Telegram (needs TELEGRAM_BOT_TOKEN)")
+    chat = sub.add_parser("chat", help="talk to the bot offline in this terminal (default)")
+    chat.add_argument("--lang", choices=["zh", "en"])
+    match = sub.add_parser("match", help="show which intent a question matches")
+    match.add_argument("text", nargs="*")
+    match.add_argument("--json", action="store_true", help="print one JSON object")
+    match.add_argument("--jsonl", action="store_true",
+                       help='read {"text": ...} lines from standard input')
+    match.add_argument("--lang", choices=["zh", "en"], help="language hint for textless input")
+    sub.add_parser("validate", help="load and check all intents and content")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
+         inp: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    inp = inp or sys.stdin
+    args = build_parser().parse_args(argv)
+    command = args.command or "chat"
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if command == "validate":
+        return cmd_validate(settings, out)
+    try:
+        responder = load_responder(settings)
+    except InvalidContent as exc:
+        print("The content is invalid; fix these and try again:", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    if command == "match":
+        return cmd_match(args, responder, out, inp)
+    if command == "run":
+        return cmd_run(settings, responder)
+    if not hasattr(args, "lang"):
+        args.lang = None
+    return cmd_chat(args, responder, out, inp)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""All configuration, read from environment variables in this one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+
+# Configurable contact details that content may mention as {contact:<name>}.
+CONTACT_VARIABLES = {
+    "helmet_report_email": "ANTIFRAUD_HELMET_REPORT_EMAIL",
+    "helmet_report_wechat": "ANTIFRAUD_HELMET_REPORT_WECHAT",
+}
+
+
+class ConfigError(ValueError):
+    """A configuration variable is missing or malformed; the message names it."""
+
+
+def _default_dir(name: str) -> Path:
+    # A source checkout keeps intents/ and content/ beside the package; elsewhere (an
+    # installed wheel) the working directory is the next best guess.
+    beside_package = _REPO_ROOT / name
+    return beside_package if beside_package.is_dir() else Path.cwd() / name
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    intents_dir: Path = field(default_factory=lambda: _default_dir("intents"))
+    content_dir: Path = field(default_factory=lambda: _default_dir("content"))
+    db_path: str = "antifraud.db"
+    default_lang: str = "zh"
+    log_level: str = "INFO"
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str | None = None
+    contacts: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never print the token, even by accident
+        return f"Settings(token={'***' if self.token else None}, base_url={self.base_url!r}, ...)"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        default_lang = get("ANTIFRAUD_DEFAULT_LANG") or "zh"
+        if default_lang not in ("zh", "en"):
+            raise ConfigError(f"ANTIFRAUD_DEFAULT_LANG must be 'zh' or 'en', not {default_lang!r}")
+        port_text = get("ANTIFRAUD_WEBHOOK_PORT") or "8443"
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise ConfigError(f"ANTIFRAUD_WEBHOOK_PORT must be a number, not {port_text!r}") from None
+        return cls(
+            token=get("TELEGRAM_BOT_TOKEN"),
+            base_url=get("TELEGRAM_BASE_URL") or DEFAULT_BASE_URL,
+            intents_dir=Path(get("ANTIFRAUD_INTENTS_DIR") or _default_dir("intents")),
+            content_dir=Path(get("ANTIFRAUD_CONTENT_DIR") or _default_dir("content")),
+            db_path=get("ANTIFRAUD_DB") or "antifraud.db",
+            default_lang=default_lang,
+            log_level=(get("ANTIFRAUD_LOG_LEVEL") or "INFO").upper(),
+            webhook_url=get("ANTIFRAUD_WEBHOOK_URL"),
+            webhook_listen=get("ANTIFRAUD_WEBHOOK_LISTEN") or "127.0.0.1",
+            webhook_port=port,
+            webhook_secret=get("ANTIFRAUD_WEBHOOK_SECRET"),
+            contacts={name: value for name, var in CONTACT_VARIABLES.items()
+                      if (value := get(var))},
+        )

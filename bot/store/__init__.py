@@ -1,0 +1,1 @@
+"""Persistent per-resident state, behind small interfaces (SQLite by default)."""

@@ -1,0 +1,1 @@
+"""The Telegram front end: thin adapters between python-telegram-bot and the core."""

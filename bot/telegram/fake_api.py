@@ -1,0 +1,130 @@
+"""An in-process stand-in for the Telegram Bot API, for tests, scripted conversations and
+benchmarks. It plugs into python-telegram-bot as its HTTP transport (a BaseRequest), so the
+real Bot, Application and handlers run unchanged while nothing leaves the process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "AntiFraud", "username": "antifraud_test_bot",
+            "can_join_groups": True, "can_read_all_group_messages": False,
+            "supports_inline_queries": False}
+
+
+@dataclass
+class ApiCall:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class _Fault:
+    method: str
+    kind: str  # "network", "timeout", "http"
+    status: int = 500
+    description: str = "Internal Server Error"
+    retry_after: int | None = None
+
+
+@dataclass
+class FakeBotApi(BaseRequest):
+    """Records every Bot API call and answers like Telegram would."""
+
+    calls: list[ApiCall] = field(default_factory=list)
+    faults: list[_Fault] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
+
+    # -- BaseRequest interface ----------------------------------------------------------------
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         read_timeout: Any = None, write_timeout: Any = None,
+                         connect_timeout: Any = None, pool_timeout: Any = None,
+                         ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        fault = self._take_fault(api_method)
+        if fault is not None:
+            return self._raise_or_answer(fault)
+        self.calls.append(ApiCall(api_method, params))
+        result = self._answer(api_method, params)
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    # -- fault injection ----------------------------------------------------------------------
+
+    def fail_next(self, method: str, kind: str = "http", status: int = 500,
+                  description: str = "Internal Server Error", retry_after: int | None = None
+                  ) -> None:
+        """Make the next call of `method` fail once (network error, time-out or HTTP error)."""
+        self.faults.append(_Fault(method, kind, status, description, retry_after))
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        for index, fault in enumerate(self.faults):
+            if fault.method in (method, "*"):
+                return self.faults.pop(index)
+        return None
+
+    @staticmethod
+    def _raise_or_answer(fault: _Fault) -> tuple[int, bytes]:
+        if fault.kind == "network":
+            raise NetworkError("fake network failure")
+        if fault.kind == "timeout":
+            raise TimedOut("fake time-out")
+        body: dict[str, Any] = {"ok": False, "error_code": fault.status,
+                                "description": fault.description}
+        if fault.retry_after is not None:
+            body["parameters"] = {"retry_after": fault.retry_after}
+        return fault.status, json.dumps(body).encode()
+
+    # -- answers ------------------------------------------------------------------------------
+
+    def _answer(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT_USER
+        if method == "getUpdates":
+            pending, self.updates = self.updates, []
+            return pending
+        if method in ("sendMessage", "editMessageText", "sendPhoto", "sendDocument"):
+            return self._message(params)
+        return True
+
+    def _message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = params.get("chat_id", 0)
+        message: dict[str, Any] = {
+            "message_id": params.get("message_id") or next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if int(chat_id) > 0 else "group"},
+            "from": BOT_USER,
+        }
+        if "text" in params:
+            message["text"] = params["text"]
+        if "reply_markup" in params:
+            markup = params["reply_markup"]
+            message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+        return message
+
+    # -- reading what the bot did -------------------------------------------------------------
+
+    def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == method]
+
+    def clear(self) -> None:
+        self.calls.clear()

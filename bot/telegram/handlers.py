@@ -1,0 +1,135 @@
+"""Telegram handlers: each turns an update into a core call and sends the Reply back.
+
+No decision is made here that the core could make: these functions only translate.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot.core.responder import Responder
+from bot.core.types import Reply, Turn
+from bot.store.preferences import PreferenceStore
+from bot.telegram.replies import keyboard, split_text
+
+log = logging.getLogger(__name__)
+
+RESPONDER = "responder"  # bot_data key; a reload swaps the whole Responder at once
+STORE = "preferences"
+
+
+def _responder(context: ContextTypes.DEFAULT_TYPE) -> Responder:
+    return context.bot_data[RESPONDER]
+
+
+def _store(context: ContextTypes.DEFAULT_TYPE) -> PreferenceStore:
+    return context.bot_data[STORE]
+
+
+def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The resident's chosen language, else what their Telegram app is set to."""
+    user = update.effective_user
+    if user is None:
+        return None
+    return _store(context).get_language(user.id) or user.language_code
+
+
+async def send_reply(message: Message, reply: Reply, quote: bool = False) -> None:
+    chunks = split_text(reply.text)
+    for number, chunk in enumerate(chunks):
+        last = number == len(chunks) - 1
+        await message.reply_text(
+            chunk,
+            reply_markup=keyboard(reply) if last else None,
+            do_quote=quote and number == 0,
+        )
+
+
+def _is_group(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+def _addressed_text(message: Message, bot_username: str) -> str | None:
+    """In a group, the text meant for the bot (mention removed), or None if not for us."""
+    text = message.text or ""
+    mention = f"@{bot_username}".lower()
+    if mention in text.lower():
+        start = text.lower().index(mention)
+        return (text[:start] + text[start + len(mention):]).strip()
+    replied = message.reply_to_message
+    if replied and replied.from_user and replied.from_user.username == bot_username:
+        return text
+    return None
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    name = message.text.split()[0].lstrip("/").split("@")[0].lower()
+    reply = _responder(context).command(name, user_language(update, context) or "")
+    if reply is not None:
+        await send_reply(message, reply, quote=_is_group(update))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    text: str | None = message.text
+    if _is_group(update):
+        text = _addressed_text(message, context.bot.username)
+        if text is None:
+            return  # group chatter not meant for the bot
+    responder = _responder(context)
+    reply = responder.respond(Turn(text or "", lang_hint=user_language(update, context)))
+    log.info("answered kind=%s intent=%s score=%.1f lang=%s",
+             reply.kind.value, reply.intent, reply.score, reply.lang)
+    await send_reply(message, reply, quote=_is_group(update))
+
+
+async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice...: a polite hint in private chats, silence in groups."""
+    message = update.effective_message
+    if message is None or _is_group(update):
+        return
+    reply = _responder(context).notice("non_text", user_language(update, context) or "",
+                                       with_menu=True)
+    await send_reply(message, reply)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    # Answer first: Telegram shows a spinner on the button until the query is answered.
+    await query.answer()
+    action = query.data or ""
+    lang = user_language(update, context) or ""
+    if action.startswith("lang:") and update.effective_user is not None:
+        lang = action.partition(":")[2]
+        if lang in ("zh", "en"):
+            _store(context).set_language(update.effective_user.id, lang)
+    reply = _responder(context).press(action, lang)
+    if reply is None:  # a stale button from old content, or forged callback data
+        reply = _responder(context).menu("main", lang)
+    if isinstance(query.message, Message):
+        await send_reply(query.message, reply)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure and still tell the resident something useful."""
+    log.error("error while handling an update: %s", type(context.error).__name__,
+              exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_message is None:
+        return
+    try:
+        reply = _responder(context).notice("error", user_language(update, context) or "")
+        await send_reply(update.effective_message, reply)
+    except Exception:  # the error reply itself failed (e.g. Telegram is down): log only
+        log.warning("could not send the error reply", exc_info=True)
