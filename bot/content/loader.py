@@ -30,7 +30,7 @@ INTENT_ID = re.compile(r"^[a-z]+\.[a-z_]+$")
 CONTENT_SECTIONS = (
     "replies", "figures", "sources", "places", "hotlines", "contacts", "menus", "ui", "matching",
 )
-MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor"}
+MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead"}
 
 
 @dataclass(frozen=True)

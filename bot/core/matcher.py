@@ -41,12 +41,17 @@ _SYLLABLE = re.compile(r"^[a-z]+$")
 
 @dataclass(frozen=True)
 class MatchSettings:
-    threshold: float = 42.0  # answer at or above this score
-    margin: float = 4.0  # ... and only when the runner-up is at least this far behind
-    suggest_floor: float = 32.0  # plausible: between this and the threshold, ask
+    threshold: float = 34.0  # answer at or above this score
+    margin: float = 2.0  # ... and only when the runner-up is at least this far behind
+    suggest_floor: float = 26.0  # plausible: between this and the threshold, ask
+    clear_lead: float = 25.0  # ... unless the best leads everything else by this much
     example_weight: float = 0.45
     coverage_weight: float = 0.3
     keyword_weight: float = 0.25
+    typical_share_full: float = 0.25  # a unit in this share of an intent's examples is typical
+    # F-beta of the example overlap: beta > 1 favours explaining the query (recall) over
+    # repeating the example (precision), since residents ask briefly and examples spell out.
+    recall_beta: float = 2.5
 
 
 def _stem(word: str) -> str:
@@ -58,6 +63,32 @@ def _stem(word: str) -> str:
 
 def _pairs(tokens: list[str]) -> list[str]:
     return [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+class _KeywordTable:
+    """Keyword parts flattened for one rapidfuzz call; `starts` marks each keyword's first part."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self._owners: list[int] = []
+        self._weights: list[float] = []
+        self._starts: list[int] = []
+
+    def add(self, owner: int, parts: list[str], weight: float) -> None:
+        parts = [p for p in parts if p]
+        if not parts:
+            return
+        self._starts.append(len(self.parts))
+        self.parts.extend(parts)
+        self._owners.append(owner)
+        self._weights.append(weight)
+
+    def freeze(self) -> None:
+        self.owners = np.array(self._owners, dtype=np.int64)
+        self.weights = np.array(self._weights)
+        self.starts = np.array(self._starts, dtype=np.int64)
+        self.lengths = np.array([len(p) for p in self.parts])
+        self.long_parts = self.lengths >= 8
 
 
 @dataclass(frozen=True)
@@ -88,6 +119,11 @@ class IntentIndex:
                     text = self._read(example, learn=True)
                     if text.units:
                         self.example_rows[(intent_id, lang, number)] = len(examples)
+                        examples.append((position, text))
+                # A keyword is also the shortest possible example: "thx" alone is thanks.
+                for keyword in intents[intent_id].keywords.get(lang, ()):
+                    text = self._read(keyword.replace("&", " "), learn=True)
+                    if text.units:
                         examples.append((position, text))
         self._build_units(examples)
         self._build_keywords(intents)
@@ -144,10 +180,10 @@ class IntentIndex:
 
     def _correct_word(self, word: str) -> str:
         """Map a misspelt English word to the vocabulary ("helmt" -> "helmet")."""
-        if word in self._en_vocabulary or len(word) < 4:
+        if word in self._en_vocabulary or len(word) < 5:
             return word
         found = process.extractOne(word, self._en_vocabulary_list, scorer=fuzz.ratio,
-                                   score_cutoff=80)
+                                   score_cutoff=85)
         return found[0] if found else word
 
     # -- the index --------------------------------------------------------------------------
@@ -171,6 +207,19 @@ class IntentIndex:
         self._postings = {u: np.array(p, dtype=np.int64) for u, p in postings.items()}
         self._intent_postings = {u: np.array(sorted(o), dtype=np.int64)
                                  for u, o in intents_using.items()}
+        # How typical a unit is of an intent: the share of its examples that use it, capped.
+        # 多少 in most of helmet.stats's examples says "stats" more than its one use in rules.
+        per_intent = np.bincount([owner for owner, _ in examples], minlength=n_intents)
+        uses: dict[tuple[str, int], int] = {}
+        for owner, text in examples:
+            for unit in text.units:
+                uses[(unit, owner)] = uses.get((unit, owner), 0) + 1
+        self._typicality = {
+            u: np.array([min(1.0, self.settings.typical_share_full and
+                             uses[(u, o)] / per_intent[o] / self.settings.typical_share_full)
+                         for o in sorted(owners)])
+            for u, owners in intents_using.items()
+        }
         self._example_units = [text.units for _, text in examples]
         # How many of an intent's examples use a unit: leaving one example out must drop
         # the unit from the intent's coverage only if no other example has it.
@@ -183,36 +232,23 @@ class IntentIndex:
         return sum(self._weight.get(u, self._unseen_weight) for u in units) or 1.0
 
     def _build_keywords(self, intents: dict[str, Intent]) -> None:
-        owners, pinyins, weights = [], [], []
-        en_owners, en_phrases, en_weights = [], [], []
+        """Keywords may be compound: "头盔&多少" needs both parts, in any order."""
+        self._zh_keywords = _KeywordTable()
+        self._en_keywords = _KeywordTable()
         for position, intent_id in enumerate(self.intent_ids):
             keywords = intents[intent_id].keywords
             for keyword in keywords.get("zh", ()):
-                normalized = normalize_text(keyword)
-                syllables = to_pinyin(normalized).split() if normalized else []
-                if not syllables:
-                    continue
-                owners.append(position)
-                pinyins.append("".join(syllables))
+                parts = [to_pinyin(normalize_text(p)).replace(" ", "") for p in keyword.split("&")]
+                syllables = sum(len(to_pinyin(normalize_text(p)).split()) for p in keyword.split("&"))
                 # Longer phrases are more specific: 安全账户 says more than 账户.
-                weights.append(min(1.0, 0.5 + 0.15 * len(syllables)))
+                self._zh_keywords.add(position, parts, min(1.0, 0.5 + 0.15 * syllables))
             for keyword in keywords.get("en", ()):
-                stems = [_stem(w) for w in latin_words(normalize_text(keyword))
-                         if w not in EN_STOPWORDS]
-                if not stems:
-                    continue
-                en_owners.append(position)
-                en_phrases.append(" ".join(stems))
-                en_weights.append(min(1.0, 0.6 + 0.2 * len(stems)))
-        self._kw_owner = np.array(owners, dtype=np.int64)
-        self._kw_pinyin = pinyins
-        self._kw_length = np.array([len(p) for p in pinyins])
-        self._kw_long = self._kw_length >= 8
-        self._kw_weight = np.array(weights)
-        self._en_kw_owner = np.array(en_owners, dtype=np.int64)
-        self._en_kw_phrases = en_phrases
-        self._en_kw_weight = np.array(en_weights)
-        self._en_kw_length = np.array([len(p) for p in en_phrases])
+                parts = [" ".join(_stem(w) for w in latin_words(normalize_text(p))
+                                  if w not in EN_STOPWORDS) for p in keyword.split("&")]
+                words = sum(len(p.split()) for p in parts)
+                self._en_keywords.add(position, parts, min(1.0, 0.6 + 0.2 * words))
+        self._zh_keywords.freeze()
+        self._en_keywords.freeze()
 
     # -- scoring ----------------------------------------------------------------------------
 
@@ -233,42 +269,47 @@ class IntentIndex:
             if weight is None:
                 continue
             overlap[self._postings[unit]] += weight
-            covered[self._intent_postings[unit]] += weight
+            covered[self._intent_postings[unit]] += weight * self._typicality[unit]
         if exclude is not None:
             overlap[exclude] = 0.0
             owner = int(self._example_owner[exclude])
             for unit in text.units & self._example_units[exclude]:
                 if self._unit_uses.get((unit, owner)) == 1:
-                    covered[owner] -= self._weight[unit]
+                    position = int(np.searchsorted(self._intent_postings[unit], owner))
+                    covered[owner] -= self._weight[unit] * self._typicality[unit][position]
         query_mass = self._mass(text.units)
         # Both directions matter: how much of the query the example explains, and how much
         # of the example the query repeats. The query's side counts more: residents ask
         # briefly, examples spell things out.
         recall = overlap / query_mass
         precision = overlap / self._example_mass
-        example = 0.65 * recall + 0.35 * precision
+        beta2 = self.settings.recall_beta ** 2
+        example = (1 + beta2) * precision * recall / np.maximum(beta2 * precision + recall, 1e-9)
         return self._per_intent_max(self._example_owner, example), covered / query_mass
 
     def _keyword_hits(self, text: _Text) -> np.ndarray:
         """Noisy-OR over the intent's keywords found in the query, in [0, 1]."""
         miss = np.ones(len(self.intent_ids))
-        if text.script == "zh" and text.pinyin_compact and len(self._kw_owner):
-            found = process.cdist([text.pinyin_compact], self._kw_pinyin,
-                                  scorer=fuzz.partial_ratio)[0]
-            # Exact sounds (the word, a homophone, or typed pinyin) or, for a long enough
-            # phrase, one letter off.
-            # partial_ratio also scores the query found inside a longer keyword ("dingyue"
-            # inside "quxiaodingyue"); only a keyword inside the query is evidence.
-            inside = self._kw_length <= len(text.pinyin_compact)
-            strength = np.where(found >= 99.9, 1.0,
-                                np.where((found >= 87) & self._kw_long, 0.8, 0.0)) * inside
-            np.multiply.at(miss, self._kw_owner, 1.0 - self._kw_weight * strength)
-        elif text.script == "en" and text.units and len(self._en_kw_owner):
-            words = " ".join(sorted(u for u in text.units if "_" not in u))
-            found = process.cdist([words], self._en_kw_phrases, scorer=fuzz.partial_token_set_ratio)[0]
-            inside = self._en_kw_length <= len(words)
-            strength = np.where(found >= 99.9, 1.0, 0.0) * inside
-            np.multiply.at(miss, self._en_kw_owner, 1.0 - self._en_kw_weight * strength)
+        if text.script == "zh" and text.pinyin_compact:
+            table, query = self._zh_keywords, text.pinyin_compact
+            scorer = fuzz.partial_ratio
+        elif text.script == "en" and text.units:
+            table, query = self._en_keywords, " ".join(sorted(u for u in text.units if "_" not in u))
+            scorer = fuzz.partial_token_set_ratio
+        else:
+            return 1.0 - miss
+        if not table.parts:
+            return 1.0 - miss
+        found = process.cdist([query], table.parts, scorer=scorer)[0]
+        # partial_ratio also scores the query found inside a longer keyword ("dingyue" inside
+        # "quxiaodingyue"); only a keyword inside the query is evidence.
+        inside = table.lengths <= len(query)
+        # Exact sounds (the word, a homophone, or typed pinyin) count fully; for a long
+        # enough pinyin phrase, one letter off still counts as a typo of it.
+        typo = (found >= 87) & table.long_parts & (text.script == "zh")
+        part_strength = np.where(found >= 99.9, 1.0, np.where(typo, 0.8, 0.0)) * inside
+        strength = np.minimum.reduceat(part_strength, table.starts)
+        np.multiply.at(miss, table.owners, 1.0 - table.weights * strength)
         return 1.0 - miss
 
     def scores(self, raw: str, exclude: int | None = None) -> list[tuple[str, float]]:
@@ -302,7 +343,10 @@ class IntentIndex:
         threshold = self.thresholds.get(best) or s.threshold
         close = [i for i, score in ranked[:3]
                  if score >= s.suggest_floor and best_score - score < s.margin]
-        if best_score >= threshold and len(close) < 2:
+        lead = best_score - second_score
+        if (best_score >= threshold and len(close) < 2) or (
+            best_score >= s.suggest_floor and lead >= s.clear_lead
+        ):
             return MatchResult(best, best_score, second, second_score, (), lang)
         if best_score >= s.suggest_floor:
             choices = tuple(close) if len(close) >= 2 else (best,)
