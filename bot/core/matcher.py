@@ -37,6 +37,9 @@ EN_STOPWORDS = frozenset(
     "some any if about from by as up just now he she they them his her we our us".split()
 )
 _SYLLABLE = re.compile(r"^[a-z]+$")
+# Whole-string similarity is only trusted between short texts: in long ones, a high ratio
+# comes from shared filler as easily as from shared meaning.
+SHORT_TEXT = 8
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class MatchSettings:
     # F-beta of the example overlap: beta > 1 favours explaining the query (recall) over
     # repeating the example (precision), since residents ask briefly and examples spell out.
     recall_beta: float = 2.5
+    spelling_weight: float = 0.85  # how much a whole-string near-miss counts as an example hit
 
 
 def _stem(word: str) -> str:
@@ -98,6 +102,7 @@ class _Text:
     script: str  # "zh" or "en"
     units: frozenset[str]
     pinyin_compact: str  # for keyword look-up ("" for English)
+    spelling: str = ""  # the text as one string (pinyin or words), for whole-string similarity
 
 
 class IntentIndex:
@@ -137,18 +142,20 @@ class IntentIndex:
             syllables = to_pinyin(normalized).split()
             if learn:
                 self._syllables.update(s for s in syllables if _SYLLABLE.match(s))
-            return _Text("zh", frozenset(syllables + _pairs(syllables)), "".join(syllables))
+            return _Text("zh", frozenset(syllables + _pairs(syllables)), "".join(syllables),
+                         "".join(syllables))
         words = latin_words(normalized)
         if not learn and words:
             syllables = self._as_pinyin(words)
             if syllables:
-                return _Text("zh", frozenset(syllables + _pairs(syllables)), "".join(syllables))
+                return _Text("zh", frozenset(syllables + _pairs(syllables)), "".join(syllables),
+                             "".join(syllables))
         stems = [_stem(w) for w in words if w not in EN_STOPWORDS]
         if learn:
             self._en_vocabulary.update(stems)
         else:
             stems = [self._correct_word(w) for w in stems]
-        return _Text("en", frozenset(stems + _pairs(stems)), "")
+        return _Text("en", frozenset(stems + _pairs(stems)), "", " ".join(words))
 
     def _as_pinyin(self, words: list[str]) -> list[str] | None:
         """Split Latin letters into known pinyin syllables, or None if they are English.
@@ -200,6 +207,8 @@ class IntentIndex:
                         for u, owners in intents_using.items()}
         self._example_owner = np.array([owner for owner, _ in examples], dtype=np.int64)
         self._example_mass = np.array([self._mass(text.units) for _, text in examples])
+        self._example_strings = [text.spelling for _, text in examples]
+        self._example_is_short = np.array([len(t) <= 2 * SHORT_TEXT for t in self._example_strings])
         postings: dict[str, list[int]] = {}
         for number, (_, text) in enumerate(examples):
             for unit in text.units:
@@ -285,6 +294,15 @@ class IntentIndex:
         precision = overlap / self._example_mass
         beta2 = self.settings.recall_beta ** 2
         example = (1 + beta2) * precision * recall / np.maximum(beta2 * precision + recall, 1e-9)
+        # Whole-string similarity catches a slip that breaks every unit of a short text
+        # ("hiya" for "hi ya", "thx" for "thanks"): rapidfuzz's normalised Indel ratio.
+        if self.settings.spelling_weight and 0 < len(text.spelling) <= SHORT_TEXT:
+            spelling = process.cdist([text.spelling], self._example_strings,
+                                     scorer=fuzz.ratio, dtype=np.float64)[0] / 100.0
+            spelling *= self._example_is_short
+            example = np.maximum(example, self.settings.spelling_weight * spelling)
+        if exclude is not None:
+            example[exclude] = 0.0
         return self._per_intent_max(self._example_owner, example), covered / query_mass
 
     def _keyword_hits(self, text: _Text) -> np.ndarray:
