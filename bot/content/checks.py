@@ -16,7 +16,7 @@ def example_conflicts(content: Content, settings: MatchSettings,
                       index: IntentIndex | None = None) -> list[ContentError]:
     errors: list[ContentError] = []
     seen: dict[str, tuple[str, int]] = {}
-    index = index or IntentIndex(content.intents, settings)
+    index = index or IntentIndex(content.intents, settings, content.rewrites)
     for intent in content.intents.values():
         for lang, examples in intent.examples.items():
             lines = intent.example_lines.get(lang, ())

@@ -29,6 +29,7 @@ PLACEHOLDER = re.compile(r"\{(fig|hotline|contact):([A-Za-z0-9_.]+)\}")
 INTENT_ID = re.compile(r"^[a-z]+\.[a-z_]+$")
 CONTENT_SECTIONS = (
     "replies", "figures", "sources", "places", "hotlines", "contacts", "menus", "ui", "matching",
+    "rewrites",
 )
 MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead"}
 
@@ -226,12 +227,13 @@ class _ContentParts:
     menus: dict[str, Menu]
     ui: dict[str, Localized]
     matching: dict[str, float]
+    rewrites: dict[str, dict[str, str]]
     # where each item was defined, for cross-reference errors
     where: dict[tuple[str, str], Location]
 
 
 def _read_content(folder: Path, errors: list[ContentError]) -> _ContentParts:
-    parts = _ContentParts({}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+    parts = _ContentParts({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
     for path in _yaml_files(folder, errors):
         root = _read_file(path, errors)
         if root is None:
@@ -259,6 +261,15 @@ def _read_content(folder: Path, errors: list[ContentError]) -> _ContentParts:
 def _read_entry(reader: _Reader, parts: _ContentParts, section: str, key: str, value: Any,
                 line: int) -> None:
     what = f"{section}.{key}"
+    if section == "rewrites":
+        if key not in LANGUAGES:
+            reader.error(line, f"rewrites are per language ({', '.join(LANGUAGES)}), not {key!r}")
+            return
+        mapping = reader.mapping(value, line, f"rewrites.{key}")
+        if mapping is not None:
+            parts.rewrites[key] = {str(k): reader.text(mapping, k, f"rewrites.{key}")
+                                   for k in mapping}
+        return
     if section == "matching":
         if key not in MATCHING_SETTINGS:
             reader.error(line, f"unknown matching setting {key!r}")
@@ -401,4 +412,4 @@ def load_content(intents_dir: Path, content_dir: Path,
     return Content(intents=intents, replies=parts.replies, figures=parts.figures,
                    sources=parts.sources, places=parts.places, hotlines=parts.hotlines,
                    contacts=parts.contacts, menus=parts.menus, ui=parts.ui,
-                   settings=parts.matching)
+                   settings=parts.matching, rewrites=parts.rewrites)

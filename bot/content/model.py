@@ -83,3 +83,5 @@ class Content:
     menus: dict[str, Menu]
     ui: dict[str, Localized]
     settings: dict[str, float]
+    # colloquial or chat-speak forms -> standard forms, per language (咋 -> 怎么, thx -> thanks)
+    rewrites: dict[str, dict[str, str]] = field(default_factory=dict)

@@ -25,7 +25,7 @@ class Responder:
         self.contacts = {k: v for k, v in (contacts or {}).items() if v}
         self.default_lang = default_lang if default_lang in LANGUAGES else "zh"
         settings = MatchSettings(**content.settings) if content.settings else MatchSettings()
-        self.index = IntentIndex(content.intents, settings)
+        self.index = IntentIndex(content.intents, settings, content.rewrites)
 
     # -- entry points ------------------------------------------------------------------------
 
