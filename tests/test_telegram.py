@@ -69,15 +69,15 @@ async def test_menu_button_opens_a_sub_menu(app: Application, api: FakeBotApi) -
 
 async def test_did_you_mean_then_choosing(app: Application, api: FakeBotApi) -> None:
     # Below the answer threshold but plausible: the bot asks instead of guessing.
-    # "警察" alone could be fake police, a warning call or the helmet cameras.
-    await app.process_update(text_update(app.bot, "警察"))
+    # "冻结" alone could be a fake-police threat or a fake-loan "unfreezing fee".
+    await app.process_update(text_update(app.bot, "冻结"))
     sent = api.sent()[0]
     choices = [a for _, a in _buttons(sent) if a.startswith("intent:")]
     assert "是下面这些吗" in sent["text"]
-    assert {"intent:fraud.police_impersonation", "intent:fraud.dissuasion_call"} <= set(choices)
+    assert {"intent:fraud.police_impersonation", "intent:fraud.loan"} <= set(choices)
     api.clear()
-    await app.process_update(callback_update(app.bot, "intent:fraud.dissuasion_call"))
-    assert "96110" in api.sent()[0]["text"]
+    await app.process_update(callback_update(app.bot, "intent:fraud.loan"))
+    assert "解冻费" in api.sent()[0]["text"]
 
 
 async def test_out_of_scope_falls_back_with_hotlines_and_menu(app: Application,
