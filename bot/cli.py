@@ -9,23 +9,38 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bot.config import CONTACT_VARIABLES, ConfigError, Settings
+from bot.content.checks import example_conflicts
 from bot.content.loader import InvalidContent, load_content
 from bot.core.responder import Responder
 from bot.core.types import Reply, Turn
 
 
 def load_responder(settings: Settings) -> Responder:
-    """Load and validate the content; raises InvalidContent listing every problem."""
+    """Load and validate the content; raises InvalidContent listing every problem.
+
+    This includes the examples that the matcher itself would answer with another intent,
+    so every entry point (the bot, the offline chat, `match`) refuses the same content.
+    """
     content = load_content(settings.intents_dir, settings.content_dir, CONTACT_VARIABLES)
-    return Responder(content, settings.contacts, settings.default_lang)
+    responder = Responder(content, settings.contacts, settings.default_lang)
+    conflicts = example_conflicts(content, responder.index.settings, responder.index)
+    if conflicts:
+        raise InvalidContent(conflicts)
+    return responder
 
 
 # -- match ---------------------------------------------------------------------------------
 
+
 def _match_result(responder: Responder, text: str, lang: str | None) -> dict[str, object]:
     result = responder.match(text, lang)
-    return {"intent": result.intent, "score": result.score, "runner_up": result.runner_up,
-            "choices": list(result.choices), "lang": result.lang}
+    return {
+        "intent": result.intent,
+        "score": result.score,
+        "runner_up": result.runner_up,
+        "choices": list(result.choices),
+        "lang": result.lang,
+    }
 
 
 def cmd_match(args: argparse.Namespace, responder: Responder, out: TextIO, inp: TextIO) -> int:
@@ -39,10 +54,11 @@ def cmd_match(args: argparse.Namespace, responder: Responder, out: TextIO, inp: 
                 if not isinstance(text, str):
                     raise TypeError("text must be a string")
             except (ValueError, KeyError, TypeError) as exc:
-                print(f"stdin:{number}: expected {{\"text\": ...}}: {exc}", file=sys.stderr)
+                print(f'stdin:{number}: expected {{"text": ...}}: {exc}', file=sys.stderr)
                 return 2
-            print(json.dumps(_match_result(responder, text, args.lang), ensure_ascii=False),
-                  file=out)
+            print(
+                json.dumps(_match_result(responder, text, args.lang), ensure_ascii=False), file=out
+            )
         return 0
     if not args.text:
         print("match: give a TEXT, or --jsonl to read lines from standard input", file=sys.stderr)
@@ -59,6 +75,7 @@ def cmd_match(args: argparse.Namespace, responder: Responder, out: TextIO, inp: 
 
 # -- chat ----------------------------------------------------------------------------------
 
+
 def _print_reply(reply: Reply, out: TextIO) -> None:
     print(reply.text, file=out)
     for number, button in enumerate(reply.buttons, 1):
@@ -69,10 +86,10 @@ def cmd_chat(args: argparse.Namespace, responder: Responder, out: TextIO, inp: T
     """An offline conversation through the same core and the same replies as on Telegram."""
     lang = args.lang or responder.default_lang
     interactive = inp.isatty()
-    print("Offline chat. Type a question, a button number, /start, /lang zh|en, or /quit.",
-          file=out)
-    reply = responder.command("start", lang)
-    assert reply is not None
+    print(
+        "Offline chat. Type a question, a button number, /start, /lang zh|en, or /quit.", file=out
+    )
+    reply = responder.command("start", lang) or responder.fallback(lang)
     _print_reply(reply, out)
     while True:
         if interactive:
@@ -107,6 +124,7 @@ def cmd_chat(args: argparse.Namespace, responder: Responder, out: TextIO, inp: T
 
 # -- validate ------------------------------------------------------------------------------
 
+
 def cmd_validate(settings: Settings, out: TextIO) -> int:
     try:
         responder = load_responder(settings)
@@ -115,21 +133,17 @@ def cmd_validate(settings: Settings, out: TextIO) -> int:
             print(error, file=sys.stderr)
         print(f"{len(exc.errors)} problem(s) found", file=sys.stderr)
         return 1
-    from bot.content.checks import example_conflicts
-
-    conflicts = example_conflicts(responder.content, responder.index.settings)
-    for error in conflicts:
-        print(error, file=sys.stderr)
-    if conflicts:
-        print(f"{len(conflicts)} problem(s) found", file=sys.stderr)
-        return 1
     content = responder.content
-    print(f"OK: {len(content.intents)} intents, {len(content.replies)} replies, "
-          f"{len(content.figures)} figures, {len(content.menus)} menus", file=out)
+    print(
+        f"OK: {len(content.intents)} intents, {len(content.replies)} replies, "
+        f"{len(content.figures)} figures, {len(content.menus)} menus",
+        file=out,
+    )
     return 0
 
 
 # -- run -----------------------------------------------------------------------------------
+
 
 def cmd_run(settings: Settings, responder: Responder) -> int:
     from bot.privacy import configure_logging
@@ -137,17 +151,21 @@ def cmd_run(settings: Settings, responder: Responder) -> int:
     from bot.telegram.app import build_application
 
     if not settings.token:
-        print("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and export it.",
-              file=sys.stderr)
+        print(
+            "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and export it.",
+            file=sys.stderr,
+        )
         return 2
     configure_logging(settings.log_level, [settings.token])
     store = SqlitePreferenceStore(settings.db_path)
     application = build_application(settings, responder, store)
     if settings.webhook_url:
         application.run_webhook(
-            listen=settings.webhook_listen, port=settings.webhook_port,
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
             url_path=settings.webhook_url.rstrip("/").rsplit("/", 1)[-1],
-            webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
         )
     else:
         application.run_polling()
@@ -163,15 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
     match = sub.add_parser("match", help="show which intent a question matches")
     match.add_argument("text", nargs="*")
     match.add_argument("--json", action="store_true", help="print one JSON object")
-    match.add_argument("--jsonl", action="store_true",
-                       help='read {"text": ...} lines from standard input')
+    match.add_argument(
+        "--jsonl", action="store_true", help='read {"text": ...} lines from standard input'
+    )
     match.add_argument("--lang", choices=["zh", "en"], help="language hint for textless input")
     sub.add_parser("validate", help="load and check all intents and content")
     return parser
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
-         inp: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, inp: TextIO | None = None
+) -> int:
     out = out or sys.stdout
     inp = inp or sys.stdin
     args = build_parser().parse_args(argv)

@@ -61,7 +61,9 @@ class Settings:
         try:
             port = int(port_text)
         except ValueError:
-            raise ConfigError(f"ANTIFRAUD_WEBHOOK_PORT must be a number, not {port_text!r}") from None
+            raise ConfigError(
+                f"ANTIFRAUD_WEBHOOK_PORT must be a number, not {port_text!r}"
+            ) from None
         return cls(
             token=get("TELEGRAM_BOT_TOKEN"),
             base_url=get("TELEGRAM_BASE_URL") or DEFAULT_BASE_URL,
@@ -74,6 +76,7 @@ class Settings:
             webhook_listen=get("ANTIFRAUD_WEBHOOK_LISTEN") or "127.0.0.1",
             webhook_port=port,
             webhook_secret=get("ANTIFRAUD_WEBHOOK_SECRET"),
-            contacts={name: value for name, var in CONTACT_VARIABLES.items()
-                      if (value := get(var))},
+            contacts={
+                name: value for name, var in CONTACT_VARIABLES.items() if (value := get(var))
+            },
         )

@@ -36,8 +36,9 @@ def api() -> FakeBotApi:
 @pytest.fixture
 async def app(responder: Responder, api: FakeBotApi) -> AsyncIterator[Application]:
     settings = Settings(token=TEST_TOKEN)
-    application = build_application(settings, responder, SqlitePreferenceStore(":memory:"),
-                                    request=api)
+    application = build_application(
+        settings, responder, SqlitePreferenceStore(":memory:"), request=api
+    )
     async with application:
         api.clear()  # forget initialize()'s getMe: tests look at what the handlers sent
         yield application

@@ -42,7 +42,8 @@ def _assert_error(errors: list[ContentError], path: Path, line: int, words: str)
     located = [e for e in errors if e.path == path and e.line == line]
     assert any(words in e.message for e in located), (
         f"no error at {path.name}:{line} mentioning {words!r}; got: "
-        + "; ".join(str(e) for e in errors))
+        + "; ".join(str(e) for e in errors)
+    )
 
 
 def test_shipped_content_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,8 +73,11 @@ def test_duplicate_intent_id(tree: Path) -> None:
 
 def test_duplicate_yaml_key(tree: Path) -> None:
     path = tree / "content" / "helmet.yaml"
-    line = _edit(path, "    title: {zh: 头盔怎么戴, en: Helmet rules}\n",
-                 "    title: {zh: 头盔怎么戴, en: Helmet rules}\n    title: {zh: 重复, en: again}\n")
+    line = _edit(
+        path,
+        "    title: {zh: 头盔怎么戴, en: Helmet rules}\n",
+        "    title: {zh: 头盔怎么戴, en: Helmet rules}\n    title: {zh: 重复, en: again}\n",
+    )
     _assert_error(_errors(tree), path, line + 1, "duplicate key 'title'")
 
 
@@ -86,8 +90,9 @@ def test_reply_refers_to_missing_figure(tree: Path) -> None:
 
 def test_missing_translation(tree: Path) -> None:
     path = tree / "content" / "helmet.yaml"
-    line = _edit(path, "    title: {zh: 头盔怎么戴, en: Helmet rules}",
-                 "    title: {zh: 头盔怎么戴}")
+    line = _edit(
+        path, "    title: {zh: 头盔怎么戴, en: Helmet rules}", "    title: {zh: 头盔怎么戴}"
+    )
     _assert_error(_errors(tree), path, line, "missing the 'en' translation")
 
 
@@ -104,8 +109,11 @@ def test_intent_without_reply_and_reply_without_intent(tree: Path) -> None:
 def test_example_that_matches_another_intent_better(tree: Path) -> None:
     path = tree / "intents" / "helmet.yaml"
     # A helmet-rules example that is really about fake police.
-    line = _edit(path, "        - 骑电动车要戴头盔吗\n",
-                 "        - 对方自称公安局说我涉嫌洗钱要转到安全账户\n")
+    line = _edit(
+        path,
+        "        - 骑电动车要戴头盔吗\n",
+        "        - 对方自称公安局说我涉嫌洗钱要转到安全账户\n",
+    )
     content = load_content(tree / "intents", tree / "content", CONTACT_VARIABLES)
     errors = example_conflicts(content, MatchSettings(**content.settings))
     _assert_error(errors, path, line, "matches fraud.police_impersonation better")
@@ -119,8 +127,9 @@ def test_example_listed_under_two_intents(tree: Path) -> None:
     _assert_error(errors, path, line, "is also an example of fraud.investment_romance")
 
 
-def test_validate_command_prints_errors_and_fails(tree: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_command_prints_errors_and_fails(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tree / "content" / "helmet.yaml"
     line = _edit(path, "{fig:bt.helmet_cameras}", "{fig:nope}")
     monkeypatch.setenv("ANTIFRAUD_INTENTS_DIR", str(tree / "intents"))
@@ -131,8 +140,9 @@ def test_validate_command_prints_errors_and_fails(tree: Path, monkeypatch: pytes
     assert line > 0
 
 
-def test_bot_refuses_to_start_on_invalid_content(tree: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_bot_refuses_to_start_on_invalid_content(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     _edit(tree / "content" / "helmet.yaml", "{fig:bt.helmet_cameras}", "{fig:nope}")
     monkeypatch.setenv("ANTIFRAUD_CONTENT_DIR", str(tree / "content"))
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")

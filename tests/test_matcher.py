@@ -12,16 +12,19 @@ def test_done_when_examples(responder: Responder) -> None:
     assert miss.intent is None
 
 
-@pytest.mark.parametrize(("text", "intent"), [
-    ("返诈知识有哪些", "fraud.tips"),  # 返 typed for 反
-    ("坐后座要戴头亏吗", "helmet.rules"),  # 亏 typed for 盔
-    ("toukui yao dai ma", "helmet.rules"),  # pinyin
-    ("anquanzhanghu", "fraud.police_impersonation"),  # pinyin without spaces
-    ("刷單返利是真的嗎", "fraud.task_rebate"),  # Traditional characters
-    ("ＨＥＬＭＥＴ rules", "helmet.rules"),  # full-width letters
-    ("do I need a helmt on my ebike", "helmet.rules"),  # English typo
-    ("96110 called me, is it real", "fraud.dissuasion_call"),
-])
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("返诈知识有哪些", "fraud.tips"),  # 返 typed for 反
+        ("坐后座要戴头亏吗", "helmet.rules"),  # 亏 typed for 盔
+        ("toukui yao dai ma", "helmet.rules"),  # pinyin
+        ("anquanzhanghu", "fraud.police_impersonation"),  # pinyin without spaces
+        ("刷單返利是真的嗎", "fraud.task_rebate"),  # Traditional characters
+        ("ＨＥＬＭＥＴ rules", "helmet.rules"),  # full-width letters
+        ("do I need a helmt on my ebike", "helmet.rules"),  # English typo
+        ("96110 called me, is it real", "fraud.dissuasion_call"),
+    ],
+)
 def test_typos_pinyin_and_scripts(responder: Responder, text: str, intent: str) -> None:
     assert responder.match(text).intent == intent
 
@@ -59,7 +62,8 @@ def test_close_call_offers_choices_instead_of_guessing(responder: Responder) -> 
 def test_plausible_but_weak_match_asks_did_you_mean(responder: Responder) -> None:
     settings = responder.index.settings
     middle = (settings.suggest_floor + settings.threshold) / 2
-    decision = responder.index.decide([("fraud.loan", middle), ("fraud.tips", middle - 5),
-                                       ("bot.help", 1.0)])
+    decision = responder.index.decide(
+        [("fraud.loan", middle), ("fraud.tips", middle - 5), ("bot.help", 1.0)]
+    )
     assert decision.intent is None
     assert decision.choices[0] == "fraud.loan"

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.asyncio
 
 def _buttons(params: dict) -> list[tuple[str, str]]:
     markup = params.get("reply_markup") or {}
-    return [(b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", [])
-            for b in row]
+    return [
+        (b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row
+    ]
 
 
 async def test_start_greets_and_offers_the_topic_menu(app: Application, api: FakeBotApi) -> None:
@@ -54,8 +55,9 @@ async def test_figures_carry_their_sources(app: Application, api: FakeBotApi) ->
     assert "数据来源：" in text and "[1] 保亭县公安局" in text
 
 
-async def test_button_press_answers_the_query_and_the_topic(app: Application,
-                                                            api: FakeBotApi) -> None:
+async def test_button_press_answers_the_query_and_the_topic(
+    app: Application, api: FakeBotApi
+) -> None:
     await app.process_update(callback_update(app.bot, "intent:fraud.victim"))
     assert [c.method for c in api.calls] == ["answerCallbackQuery", "sendMessage"]
     assert "110" in api.sent()[0]["text"]
@@ -80,8 +82,9 @@ async def test_did_you_mean_then_choosing(app: Application, api: FakeBotApi) -> 
     assert "解冻费" in api.sent()[0]["text"]
 
 
-async def test_out_of_scope_falls_back_with_hotlines_and_menu(app: Application,
-                                                              api: FakeBotApi) -> None:
+async def test_out_of_scope_falls_back_with_hotlines_and_menu(
+    app: Application, api: FakeBotApi
+) -> None:
     await app.process_update(text_update(app.bot, "今天天气怎么样"))
     sent = api.sent()[0]
     assert "110" in sent["text"] and "96110" in sent["text"]
@@ -103,15 +106,17 @@ async def test_lang_switch_is_remembered(app: Application, api: FakeBotApi) -> N
     assert "scam" in api.sent()[0]["text"]
 
 
-async def test_forged_callback_data_gets_the_menu_not_a_crash(app: Application,
-                                                              api: FakeBotApi) -> None:
+async def test_forged_callback_data_gets_the_menu_not_a_crash(
+    app: Application, api: FakeBotApi
+) -> None:
     await app.process_update(callback_update(app.bot, "intent:../../etc/passwd"))
     assert api.calls[0].method == "answerCallbackQuery"
     assert "menu:fraud" in [a for _, a in _buttons(api.sent()[0])]
 
 
-async def test_group_chatter_is_ignored_but_mentions_are_answered(app: Application,
-                                                                 api: FakeBotApi) -> None:
+async def test_group_chatter_is_ignored_but_mentions_are_answered(
+    app: Application, api: FakeBotApi
+) -> None:
     group = {"chat_id": -100123, "chat_type": "supergroup"}
     await app.process_update(text_update(app.bot, "今晚谁去吃饭", **group))
     await app.process_update(text_update(app.bot, "刷单返利靠谱吗", **group))
@@ -125,8 +130,7 @@ async def test_group_chatter_is_ignored_but_mentions_are_answered(app: Applicati
     assert len(api.sent()) == 2  # no hint for stickers in groups
 
 
-async def test_commands_are_registered_in_both_languages(app: Application,
-                                                         api: FakeBotApi) -> None:
+async def test_commands_are_registered_in_both_languages(app: Application, api: FakeBotApi) -> None:
     assert app.post_init is not None
     await app.post_init(app)
     calls = api.sent("setMyCommands")
@@ -136,9 +140,12 @@ async def test_commands_are_registered_in_both_languages(app: Application,
     assert {c["command"] for c in english["commands"]} == {"start", "help", "tips", "stats", "lang"}
 
 
-async def test_error_path_logs_and_still_replies(app: Application, api: FakeBotApi,
-                                                 caplog: pytest.LogCaptureFixture,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_error_path_logs_and_still_replies(
+    app: Application,
+    api: FakeBotApi,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     responder = app.bot_data[handlers.RESPONDER]
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -151,8 +158,9 @@ async def test_error_path_logs_and_still_replies(app: Application, api: FakeBotA
     assert any("RuntimeError" in r.getMessage() for r in caplog.records)
 
 
-async def test_error_reply_failing_too_does_not_crash(app: Application, api: FakeBotApi,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_error_reply_failing_too_does_not_crash(
+    app: Application, api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
     responder = app.bot_data[handlers.RESPONDER]
     monkeypatch.setattr(responder, "respond", lambda *a, **k: 1 / 0)
     api.fail_next("sendMessage", kind="network")

@@ -12,8 +12,9 @@ from bot.core.matcher import IntentIndex, MatchSettings
 from bot.core.normalize import normalize_text
 
 
-def example_conflicts(content: Content, settings: MatchSettings,
-                      index: IntentIndex | None = None) -> list[ContentError]:
+def example_conflicts(
+    content: Content, settings: MatchSettings, index: IntentIndex | None = None
+) -> list[ContentError]:
     errors: list[ContentError] = []
     seen: dict[str, tuple[str, int]] = {}
     index = index or IntentIndex(content.intents, settings, content.rewrites)
@@ -24,10 +25,14 @@ def example_conflicts(content: Content, settings: MatchSettings,
                 line = lines[number] if number < len(lines) else intent.where.line
                 key = normalize_text(example)
                 if key in seen and seen[key][0] != intent.id:
-                    errors.append(ContentError(
-                        intent.where.path, line,
-                        f"example {example!r} of {intent.id} is also an example of "
-                        f"{seen[key][0]} (line {seen[key][1]})"))
+                    errors.append(
+                        ContentError(
+                            intent.where.path,
+                            line,
+                            f"example {example!r} of {intent.id} is also an example of "
+                            f"{seen[key][0]} (line {seen[key][1]})",
+                        )
+                    )
                     continue
                 seen.setdefault(key, (intent.id, line))
                 row = index.example_rows.get((intent.id, lang, number))
@@ -35,8 +40,12 @@ def example_conflicts(content: Content, settings: MatchSettings,
                     continue
                 decision = index.decide(index.scores(example, exclude=row), lang)
                 if decision.intent is not None and decision.intent != intent.id:
-                    errors.append(ContentError(
-                        intent.where.path, line,
-                        f"example {example!r} of {intent.id} matches {decision.intent} "
-                        f"better (score {decision.score}); reword it or move it"))
+                    errors.append(
+                        ContentError(
+                            intent.where.path,
+                            line,
+                            f"example {example!r} of {intent.id} matches {decision.intent} "
+                            f"better (score {decision.score}); reword it or move it",
+                        )
+                    )
     return errors

@@ -28,7 +28,15 @@ from bot.core.types import LANGUAGES
 PLACEHOLDER = re.compile(r"\{(fig|hotline|contact):([A-Za-z0-9_.]+)\}")
 INTENT_ID = re.compile(r"^[a-z]+\.[a-z_]+$")
 CONTENT_SECTIONS = (
-    "replies", "figures", "sources", "places", "hotlines", "contacts", "menus", "ui", "matching",
+    "replies",
+    "figures",
+    "sources",
+    "places",
+    "hotlines",
+    "contacts",
+    "menus",
+    "ui",
+    "matching",
     "rewrites",
 )
 MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead"}
@@ -67,20 +75,27 @@ class _Reader:
         self.error(line, f"{what} must be a mapping")
         return None
 
-    def keys(self, mapping: LineDict, allowed: Iterable[str], required: Iterable[str],
-             what: str) -> None:
+    def keys(
+        self, mapping: LineDict, allowed: Iterable[str], required: Iterable[str], what: str
+    ) -> None:
         allowed = set(allowed)
         for key in mapping:
             if key not in allowed:
-                self.error(mapping.line_of(key),
-                           f"unknown key {key!r} in {what} (allowed: {', '.join(sorted(allowed))})")
+                self.error(
+                    mapping.line_of(key),
+                    f"unknown key {key!r} in {what} (allowed: {', '.join(sorted(allowed))})",
+                )
         for key in required:
             if key not in mapping:
                 self.error(mapping.line, f"{what} is missing {key!r}")
 
     def text(self, mapping: LineDict, key: str, what: str) -> str:
         value = mapping.get(key)
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+        if (
+            isinstance(value, (str, int, float))
+            and not isinstance(value, bool)
+            and str(value).strip()
+        ):
             return str(value)
         if key in mapping:
             self.error(mapping.line_of(key), f"{what}.{key} must be non-empty text")
@@ -94,7 +109,9 @@ class _Reader:
             self.error(mapping.line, f"{what} is missing {key!r}")
             return {}
         if isinstance(value, str):
-            self.error(line, f"{what}.{key} needs a translation per language ({', '.join(LANGUAGES)})")
+            self.error(
+                line, f"{what}.{key} needs a translation per language ({', '.join(LANGUAGES)})"
+            )
             return {}
         inner = self.mapping(value, line, f"{what}.{key}")
         if inner is None:
@@ -108,7 +125,9 @@ class _Reader:
                 result[lang] = self.text(inner, lang, f"{what}.{key}")
         return result
 
-    def string_list(self, value: Any, line: int, what: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    def string_list(
+        self, value: Any, line: int, what: str
+    ) -> tuple[tuple[str, ...], tuple[int, ...]]:
         if not isinstance(value, LineList):
             self.error(line, f"{what} must be a list")
             return (), ()
@@ -167,8 +186,10 @@ def _read_intents(folder: Path, errors: list[ContentError]) -> dict[str, Intent]
             if intent is None:
                 continue
             if intent.id in intents:
-                reader.error(intent.where.line,
-                             f"duplicate intent id {intent.id!r} (also at {intents[intent.id].where})")
+                reader.error(
+                    intent.where.line,
+                    f"duplicate intent id {intent.id!r} (also at {intents[intent.id].where})",
+                )
                 continue
             intents[intent.id] = intent
     return intents
@@ -178,8 +199,12 @@ def _read_intent(reader: _Reader, item: Any, line: int) -> Intent | None:
     mapping = reader.mapping(item, line, "an intent")
     if mapping is None:
         return None
-    reader.keys(mapping, ("id", "examples", "keywords", "follow_ups", "threshold"),
-                ("id", "examples"), "an intent")
+    reader.keys(
+        mapping,
+        ("id", "examples", "keywords", "follow_ups", "threshold"),
+        ("id", "examples"),
+        "an intent",
+    )
     intent_id = reader.text(mapping, "id", "intent")
     if not intent_id:
         return None
@@ -189,18 +214,31 @@ def _read_intent(reader: _Reader, item: Any, line: int) -> Intent | None:
     keywords, _ = _read_per_language(reader, mapping, "keywords", intent_id, False)
     follow_ups: tuple[str, ...] = ()
     if "follow_ups" in mapping:
-        follow_ups, _ = reader.string_list(mapping["follow_ups"], mapping.line_of("follow_ups"),
-                                           f"{intent_id}.follow_ups")
+        follow_ups, _ = reader.string_list(
+            mapping["follow_ups"], mapping.line_of("follow_ups"), f"{intent_id}.follow_ups"
+        )
     threshold = mapping.get("threshold")
-    if threshold is not None and (not isinstance(threshold, (int, float)) or not 0 < threshold <= 100):
-        reader.error(mapping.line_of("threshold"), f"{intent_id}.threshold must be a number in (0, 100]")
+    if threshold is not None and (
+        not isinstance(threshold, (int, float)) or not 0 < threshold <= 100
+    ):
+        reader.error(
+            mapping.line_of("threshold"), f"{intent_id}.threshold must be a number in (0, 100]"
+        )
         threshold = None
-    return Intent(intent_id, examples, keywords, follow_ups, threshold,
-                  Location(reader.path, mapping.line), example_lines)
+    return Intent(
+        intent_id,
+        examples,
+        keywords,
+        follow_ups,
+        threshold,
+        Location(reader.path, mapping.line),
+        example_lines,
+    )
 
 
-def _read_per_language(reader: _Reader, mapping: LineDict, key: str, intent_id: str,
-                       required: bool) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, ...]]]:
+def _read_per_language(
+    reader: _Reader, mapping: LineDict, key: str, intent_id: str, required: bool
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[int, ...]]]:
     texts: dict[str, tuple[str, ...]] = {}
     lines: dict[str, tuple[int, ...]] = {}
     if key not in mapping:
@@ -212,7 +250,8 @@ def _read_per_language(reader: _Reader, mapping: LineDict, key: str, intent_id: 
     for lang in LANGUAGES:
         if lang in per_lang:
             texts[lang], lines[lang] = reader.string_list(
-                per_lang[lang], per_lang.line_of(lang), f"{intent_id}.{key}.{lang}")
+                per_lang[lang], per_lang.line_of(lang), f"{intent_id}.{key}.{lang}"
+            )
     return texts, lines
 
 
@@ -250,16 +289,20 @@ def _read_content(folder: Path, errors: list[ContentError]) -> _ContentParts:
                 line = entries.line_of(key)
                 where = Location(path, line)
                 if (section, str(key)) in parts.where:
-                    reader.error(line, f"{section} {key!r} is defined twice "
-                                       f"(also at {parts.where[(section, str(key))]})")
+                    reader.error(
+                        line,
+                        f"{section} {key!r} is defined twice "
+                        f"(also at {parts.where[(section, str(key))]})",
+                    )
                     continue
                 parts.where[(section, str(key))] = where
                 _read_entry(reader, parts, section, str(key), value, line)
     return parts
 
 
-def _read_entry(reader: _Reader, parts: _ContentParts, section: str, key: str, value: Any,
-                line: int) -> None:
+def _read_entry(
+    reader: _Reader, parts: _ContentParts, section: str, key: str, value: Any, line: int
+) -> None:
     what = f"{section}.{key}"
     if section == "rewrites":
         if key not in LANGUAGES:
@@ -267,8 +310,9 @@ def _read_entry(reader: _Reader, parts: _ContentParts, section: str, key: str, v
             return
         mapping = reader.mapping(value, line, f"rewrites.{key}")
         if mapping is not None:
-            parts.rewrites[key] = {str(k): reader.text(mapping, k, f"rewrites.{key}")
-                                   for k in mapping}
+            parts.rewrites[key] = {
+                str(k): reader.text(mapping, k, f"rewrites.{key}") for k in mapping
+            }
         return
     if section == "matching":
         if key not in MATCHING_SETTINGS:
@@ -283,38 +327,57 @@ def _read_entry(reader: _Reader, parts: _ContentParts, section: str, key: str, v
         return
     if section == "replies":
         reader.keys(mapping, ("title", "text"), ("title", "text"), what)
-        parts.replies[key] = ReplyText(key, reader.localized(mapping, "title", what),
-                                       reader.localized(mapping, "text", what),
-                                       Location(reader.path, line))
+        parts.replies[key] = ReplyText(
+            key,
+            reader.localized(mapping, "title", what),
+            reader.localized(mapping, "text", what),
+            Location(reader.path, line),
+        )
     elif section == "figures":
-        reader.keys(mapping, ("value", "display", "counts", "place", "period", "source"),
-                    ("value", "display", "counts", "place", "period", "source"), what)
+        reader.keys(
+            mapping,
+            ("value", "display", "counts", "place", "period", "source"),
+            ("value", "display", "counts", "place", "period", "source"),
+            what,
+        )
         number = mapping.get("value")
         if not isinstance(number, (int, float)) or isinstance(number, bool):
             reader.error(mapping.line_of("value"), f"{what}.value must be a number")
             number = 0
-        parts.figures[key] = Figure(key, float(number), reader.localized(mapping, "display", what),
-                                    reader.localized(mapping, "counts", what),
-                                    reader.text(mapping, "place", what),
-                                    reader.localized(mapping, "period", what),
-                                    reader.text(mapping, "source", what))
+        parts.figures[key] = Figure(
+            key,
+            float(number),
+            reader.localized(mapping, "display", what),
+            reader.localized(mapping, "counts", what),
+            reader.text(mapping, "place", what),
+            reader.localized(mapping, "period", what),
+            reader.text(mapping, "source", what),
+        )
     elif section == "sources":
         reader.keys(mapping, ("title", "document"), ("title", "document"), what)
-        parts.sources[key] = Source(key, reader.text(mapping, "title", what),
-                                    reader.text(mapping, "document", what))
+        parts.sources[key] = Source(
+            key, reader.text(mapping, "title", what), reader.text(mapping, "document", what)
+        )
     elif section == "places":
         parts.places[key] = _plain_localized(reader, mapping, what)
     elif section == "hotlines":
         reader.keys(mapping, ("number", "label"), ("number", "label"), what)
-        parts.hotlines[key] = Hotline(key, reader.text(mapping, "number", what),
-                                      reader.localized(mapping, "label", what))
+        parts.hotlines[key] = Hotline(
+            key, reader.text(mapping, "number", what), reader.localized(mapping, "label", what)
+        )
     elif section == "contacts":
         parts.contacts[key] = _plain_localized(reader, mapping, what)
     elif section == "menus":
         reader.keys(mapping, ("label", "prompt", "items"), ("label", "prompt", "items"), what)
-        items, _ = reader.string_list(mapping.get("items"), mapping.line_of("items"), f"{what}.items")
-        parts.menus[key] = Menu(key, reader.localized(mapping, "label", what),
-                                reader.localized(mapping, "prompt", what), items)
+        items, _ = reader.string_list(
+            mapping.get("items"), mapping.line_of("items"), f"{what}.items"
+        )
+        parts.menus[key] = Menu(
+            key,
+            reader.localized(mapping, "label", what),
+            reader.localized(mapping, "prompt", what),
+            items,
+        )
     elif section == "ui":
         parts.ui[key] = _plain_localized(reader, mapping, what)
 
@@ -331,14 +394,20 @@ def _plain_localized(reader: _Reader, mapping: LineDict, what: str) -> Localized
     return result
 
 
-def _check_references(intents: dict[str, Intent], parts: _ContentParts,
-                      errors: list[ContentError], known_contacts: Iterable[str]) -> None:
+def _check_references(
+    intents: dict[str, Intent],
+    parts: _ContentParts,
+    errors: list[ContentError],
+    known_contacts: Iterable[str],
+) -> None:
     def error(where: Location, message: str) -> None:
         errors.append(ContentError(where.path, where.line, message))
 
     for intent in intents.values():
         if intent.id not in parts.replies:
-            error(intent.where, f"intent {intent.id!r} has no reply in content/ (replies.{intent.id})")
+            error(
+                intent.where, f"intent {intent.id!r} has no reply in content/ (replies.{intent.id})"
+            )
         for target in intent.follow_ups:
             if target not in intents:
                 error(intent.where, f"{intent.id}.follow_ups names unknown intent {target!r}")
@@ -346,8 +415,9 @@ def _check_references(intents: dict[str, Intent], parts: _ContentParts,
         if reply.id not in intents:
             error(reply.where, f"reply {reply.id!r} is never used: no intent has that id")
         for lang, text in reply.text.items():
-            _check_placeholders(text, f"replies.{reply.id}.text.{lang}", reply.where, parts,
-                                known_contacts, error)
+            _check_placeholders(
+                text, f"replies.{reply.id}.text.{lang}", reply.where, parts, known_contacts, error
+            )
     for key, figure in parts.figures.items():
         where = parts.where[("figures", key)]
         if figure.source and figure.source not in parts.sources:
@@ -359,20 +429,33 @@ def _check_references(intents: dict[str, Intent], parts: _ContentParts,
             kind, _, target = item.partition(":")
             known = intents if kind == "intent" else parts.menus if kind == "menu" else None
             if known is None or target not in known:
-                error(parts.where[("menus", menu.id)], f"menu {menu.id!r} item {item!r} "
-                      "must be 'intent:<known id>' or 'menu:<known id>'")
+                error(
+                    parts.where[("menus", menu.id)],
+                    f"menu {menu.id!r} item {item!r} "
+                    "must be 'intent:<known id>' or 'menu:<known id>'",
+                )
     for key, text in parts.ui.items():
         for lang, value in text.items():
-            _check_placeholders(value, f"ui.{key}.{lang}", parts.where[("ui", key)], parts,
-                                known_contacts, error)
+            _check_placeholders(
+                value, f"ui.{key}.{lang}", parts.where[("ui", key)], parts, known_contacts, error
+            )
     for key in parts.contacts:
         if key not in known_contacts:
-            error(parts.where[("contacts", key)], f"contact {key!r} has no configuration setting; "
-                  f"known: {', '.join(sorted(known_contacts))}")
+            error(
+                parts.where[("contacts", key)],
+                f"contact {key!r} has no configuration setting; "
+                f"known: {', '.join(sorted(known_contacts))}",
+            )
 
 
-def _check_placeholders(text: str, what: str, where: Location, parts: _ContentParts,
-                        known_contacts: Iterable[str], error: Any) -> None:
+def _check_placeholders(
+    text: str,
+    what: str,
+    where: Location,
+    parts: _ContentParts,
+    known_contacts: Iterable[str],
+    error: Any,
+) -> None:
     known = {"fig": parts.figures, "hotline": parts.hotlines, "contact": set(known_contacts)}
     for match in PLACEHOLDER.finditer(text):
         kind, key = match.groups()
@@ -380,18 +463,29 @@ def _check_placeholders(text: str, what: str, where: Location, parts: _ContentPa
             error(where, f"{what} refers to unknown {kind} {key!r}")
     leftover = PLACEHOLDER.sub("", text)
     if re.search(r"\{[a-z]+:", leftover):
-        error(where, f"{what} has a malformed placeholder; use {{fig:key}}, {{hotline:key}} "
-                     "or {contact:key}")
+        error(
+            where,
+            f"{what} has a malformed placeholder; use {{fig:key}}, {{hotline:key}} "
+            "or {contact:key}",
+        )
 
 
 REQUIRED_UI = (
-    "fallback", "did_you_mean", "non_text", "error", "lang_prompt", "lang_switched",
-    "sources_heading", "menu_button", "group_hint",
+    "fallback",
+    "did_you_mean",
+    "non_text",
+    "error",
+    "lang_prompt",
+    "lang_switched",
+    "sources_heading",
+    "menu_button",
+    "group_hint",
 )
 
 
-def load_content(intents_dir: Path, content_dir: Path,
-                 known_contacts: Iterable[str] = ()) -> Content:
+def load_content(
+    intents_dir: Path, content_dir: Path, known_contacts: Iterable[str] = ()
+) -> Content:
     """Load and validate everything; raise InvalidContent listing every problem."""
     errors: list[ContentError] = []
     known_contacts = tuple(known_contacts)
@@ -409,7 +503,16 @@ def load_content(intents_dir: Path, content_dir: Path,
         errors.append(ContentError(content_dir, 0, "menus.main (the topic menu) is required"))
     if errors:
         raise InvalidContent(errors)
-    return Content(intents=intents, replies=parts.replies, figures=parts.figures,
-                   sources=parts.sources, places=parts.places, hotlines=parts.hotlines,
-                   contacts=parts.contacts, menus=parts.menus, ui=parts.ui,
-                   settings=parts.matching, rewrites=parts.rewrites)
+    return Content(
+        intents=intents,
+        replies=parts.replies,
+        figures=parts.figures,
+        sources=parts.sources,
+        places=parts.places,
+        hotlines=parts.hotlines,
+        contacts=parts.contacts,
+        menus=parts.menus,
+        ui=parts.ui,
+        settings=parts.matching,
+        rewrites=parts.rewrites,
+    )

@@ -50,7 +50,9 @@ class _LineLoader(yaml.SafeLoader):
             if key in seen:
                 # PyYAML silently keeps the last duplicate key; an author would never notice.
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (first on line {seen[key]})",
+                    None,
+                    None,
+                    f"duplicate key {key!r} (first on line {seen[key]})",
                     key_node.start_mark,
                 )
             seen[key] = key_node.start_mark.line + 1

@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -38,11 +39,15 @@ from bot.content.model import Intent
 from bot.core.normalize import han_tokens, has_han, latin_words, normalize_text
 from bot.core.types import MatchResult
 
-EN_STOPWORDS = frozenset(
-    "a an the is are was were be been am do does did i me my you your it its to of in on at "
-    "for and or but with this that there what how can could should would will please so "
-    "some any if about from by as up just now he she they them his her we our us".split()
-)
+# fmt: off
+EN_STOPWORDS = frozenset((
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "i",
+    "me", "my", "you", "your", "it", "its", "to", "of", "in", "on", "at", "for", "and", "or",
+    "but", "with", "this", "that", "there", "what", "how", "can", "could", "should", "would",
+    "will", "please", "so", "some", "any", "if", "about", "from", "by", "as", "up", "just",
+    "now", "he", "she", "they", "them", "his", "her", "we", "our", "us",
+))
+# fmt: on
 _SYLLABLE = re.compile(r"^[a-z]+$")
 # Whole-string similarity is only trusted between short texts: in long ones, a high ratio
 # comes from shared filler as easily as from shared meaning.
@@ -74,8 +79,7 @@ def _stem(word: str) -> str:
 
 
 def _pairs(tokens: Iterable[str]) -> list[str]:
-    tokens = list(tokens)
-    return [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    return [f"{a}_{b}" for a, b in pairwise(tokens)]
 
 
 def _english_stems(text: str) -> list[str]:
@@ -131,8 +135,9 @@ class _KeywordTable:
         self._weights: list[float] = []
         self._starts: list[int] = []
 
-    def add(self, owner: int, parts: list[tuple[str, tuple[tuple[str, str], ...]]],
-            weight: float) -> None:
+    def add(
+        self, owner: int, parts: list[tuple[str, tuple[tuple[str, str], ...]]], weight: float
+    ) -> None:
         parts = [(text, tokens) for text, tokens in parts if text]
         if not parts:
             return
@@ -159,8 +164,12 @@ class _KeywordTable:
 class IntentIndex:
     """All intents' examples and keywords, pre-processed once at load."""
 
-    def __init__(self, intents: dict[str, Intent], settings: MatchSettings | None = None,
-                 rewrites: dict[str, dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        intents: dict[str, Intent],
+        settings: MatchSettings | None = None,
+        rewrites: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self.settings = settings or MatchSettings()
         self._rewrites = _Rewriter(rewrites or {})
         self.intent_ids: list[str] = sorted(intents)
@@ -197,8 +206,13 @@ class IntentIndex:
             syllables = [s for _, s in tokens]
             self._syllables.update(s for s in syllables if _SYLLABLE.match(s))
             bigrams = _pairs(syllables)
-            return _Text(HAN, frozenset([c for c, _ in tokens] + bigrams), "".join(syllables),
-                         tokens, frozenset(syllables + bigrams))
+            return _Text(
+                HAN,
+                frozenset([c for c, _ in tokens] + bigrams),
+                "".join(syllables),
+                tokens,
+                frozenset(syllables + bigrams),
+            )
         stems = _english_stems(normalized)
         self._en_vocabulary.update(stems)
         units = frozenset(stems + _pairs(stems))
@@ -241,8 +255,10 @@ class IntentIndex:
             for start in range(max(0, end - 6), end):
                 head = best[start]
                 current = best[end]
-                if head is not None and word[start:end] in self._syllables and (
-                    current is None or len(head) + 1 < len(current)
+                if (
+                    head is not None
+                    and word[start:end] in self._syllables
+                    and (current is None or len(head) + 1 < len(current))
                 ):
                     best[end] = [*head, word[start:end]]
         return best[len(word)]
@@ -251,8 +267,9 @@ class IntentIndex:
         """Map a misspelt English word to the vocabulary ("helmt" -> "helmet")."""
         if word in self._en_vocabulary or len(word) < 5:
             return word
-        found = process.extractOne(word, self._en_vocabulary_list, scorer=fuzz.ratio,
-                                   score_cutoff=85)
+        found = process.extractOne(
+            word, self._en_vocabulary_list, scorer=fuzz.ratio, score_cutoff=85
+        )
         return found[0] if found else word
 
     # -- the index --------------------------------------------------------------------------
@@ -267,8 +284,9 @@ class IntentIndex:
                 uses[(unit, owner)] = uses.get((unit, owner), 0) + 1
         # An unseen unit is as informative as the rarest: it is something no intent explains.
         self._unseen_weight = math.log(1 + n_intents / 0.5)
-        self._weight = {u: math.log(1 + n_intents / len(owners))
-                        for u, owners in intents_using.items()}
+        self._weight = {
+            u: math.log(1 + n_intents / len(owners)) for u, owners in intents_using.items()
+        }
         self._example_owner = np.array([owner for owner, _ in examples], dtype=np.int64)
         # What a query of each kind could share with the example, for the precision side.
         self._example_mass = {
@@ -283,15 +301,17 @@ class IntentIndex:
             for unit in text.units | text.pinyin_units:
                 postings.setdefault(unit, []).append(number)
         self._postings = {u: np.array(p, dtype=np.int64) for u, p in postings.items()}
-        self._intent_postings = {u: np.array(sorted(o), dtype=np.int64)
-                                 for u, o in intents_using.items()}
+        self._intent_postings = {
+            u: np.array(sorted(o), dtype=np.int64) for u, o in intents_using.items()
+        }
         # How typical a unit is of an intent: the share of its examples that use it, capped.
         # 多少 in most of helmet.stats's examples says "stats" more than its one use in rules.
         per_intent = np.bincount(self._example_owner, minlength=n_intents)
         full_share = self.settings.typical_share_full
         self._typicality = {
-            u: np.array([min(1.0, uses[(u, o)] / per_intent[o] / full_share)
-                         for o in sorted(owners)])
+            u: np.array(
+                [min(1.0, uses[(u, o)] / per_intent[o] / full_share) for o in sorted(owners)]
+            )
             for u, owners in intents_using.items()
         }
         # Leaving one example out (validation) must drop a unit from its intent's coverage
@@ -354,12 +374,16 @@ class IntentIndex:
         # One-word questions ("time?") must match an example that is about that word, not
         # any example that happens to contain it: beta grows with the query's length.
         beta = min(self.settings.recall_beta, 1.0 + 0.5 * (len(text.units) - 1))
-        beta2 = beta ** 2
+        beta2 = beta**2
         example = (1 + beta2) * precision * recall / np.maximum(beta2 * precision + recall, 1e-9)
         # Whole-string similarity catches a slip that breaks every unit of a short text.
         if self.settings.spelling_weight and 0 < len(text.spelling) <= SHORT_TEXT:
-            spelling = process.cdist([text.spelling], self._example_strings,
-                                     scorer=fuzz.ratio, dtype=np.float64)[0] / 100.0
+            spelling = (
+                process.cdist(
+                    [text.spelling], self._example_strings, scorer=fuzz.ratio, dtype=np.float64
+                )[0]
+                / 100.0
+            )
             spelling *= self._example_is_short
             example = np.maximum(example, self.settings.spelling_weight * spelling)
         if exclude is not None:
@@ -378,8 +402,7 @@ class IntentIndex:
             table = self._en_keywords
             # Every word of the phrase must be there (misspellings were corrected on reading).
             words = {u for u in text.units if "_" not in u}
-            part_strength = np.array([1.0 if set(p.split()) <= words else 0.0
-                                      for p in table.parts])
+            part_strength = np.array([1.0 if set(p.split()) <= words else 0.0 for p in table.parts])
         miss = np.ones(len(self.intent_ids))
         if len(table.parts):
             strength = np.minimum.reduceat(part_strength, table.starts)
@@ -397,7 +420,7 @@ class IntentIndex:
         for start, (_, syllable) in enumerate(tokens):
             for part in table.by_first_syllable.get(syllable, ()):
                 wanted = table.part_tokens[part]
-                found = tokens[start:start + len(wanted)]
+                found = tokens[start : start + len(wanted)]
                 if len(found) < len(wanted) or any(
                     f[1] != w[1] for f, w in zip(found, wanted, strict=True)
                 ):
@@ -431,8 +454,9 @@ class IntentIndex:
         example, coverage = self._overlap(text, exclude)
         keywords = self._keyword_hits(text)
         s = self.settings
-        total = 100.0 * (s.example_weight * example + s.coverage_weight * coverage
-                         + s.keyword_weight * keywords)
+        total = 100.0 * (
+            s.example_weight * example + s.coverage_weight * coverage + s.keyword_weight * keywords
+        )
         order = np.argsort(-total, kind="stable")
         return [(self.intent_ids[n], round(float(total[n]), 1)) for n in order]
 
@@ -449,8 +473,11 @@ class IntentIndex:
         (best, best_score), (second, second_score) = ranked[0], ranked[1]
         s = self.settings
         threshold = self.thresholds.get(best) or s.threshold
-        close = [i for i, score in ranked[:3]
-                 if score >= s.suggest_floor and best_score - score < s.margin]
+        close = [
+            i
+            for i, score in ranked[:3]
+            if score >= s.suggest_floor and best_score - score < s.margin
+        ]
         lead = best_score - second_score
         if (best_score >= threshold and len(close) < 2) or (
             best_score >= s.suggest_floor and lead >= s.clear_lead

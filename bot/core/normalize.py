@@ -69,7 +69,9 @@ def to_pinyin(normalized: str) -> str:
     return " ".join(s for s in syllables if s.strip())
 
 
-_HAN_OR_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN_OR_RUN = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"
+)
 
 
 @lru_cache(maxsize=4096)
@@ -82,8 +84,9 @@ def han_tokens(normalized: str) -> tuple[tuple[str, str], ...]:
     surfaces = _HAN_OR_RUN.findall(text)
     syllables = lazy_pinyin(text, style=Style.NORMAL, errors=lambda run: [run])
     if len(syllables) != len(surfaces):  # defensive: fall back to one character at a time
-        syllables = [lazy_pinyin(t, style=Style.NORMAL, errors=lambda run: [run])[0]
-                     for t in surfaces]
+        syllables = [
+            lazy_pinyin(t, style=Style.NORMAL, errors=lambda run: [run])[0] for t in surfaces
+        ]
     return tuple(zip(surfaces, syllables, strict=True))
 
 

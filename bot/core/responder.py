@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bot.content.model import Content
 from bot.content.loader import PLACEHOLDER
+from bot.content.model import Content
 from bot.core.matcher import IntentIndex, MatchSettings
 from bot.core.types import LANGUAGES, Button, MatchResult, Reply, ReplyKind, Turn
 
@@ -19,8 +19,9 @@ MAX_FOLLOW_UPS = 3
 class Responder:
     """The pure core: no Telegram types, no I/O. Built once per content version."""
 
-    def __init__(self, content: Content, contacts: Mapping[str, str] | None = None,
-                 default_lang: str = "zh") -> None:
+    def __init__(
+        self, content: Content, contacts: Mapping[str, str] | None = None, default_lang: str = "zh"
+    ) -> None:
         self.content = content
         self.contacts = {k: v for k, v in (contacts or {}).items() if v}
         self.default_lang = default_lang if default_lang in LANGUAGES else "zh"
@@ -65,9 +66,13 @@ class Responder:
         buttons = tuple(self._intent_button(i, lang) for i in follow_ups)
         buttons += (self._menu_button("main", lang),)
         return Reply(
-            text=self.render(reply.text[lang], lang), lang=lang, kind=ReplyKind.ANSWER,
-            intent=intent_id, score=result.score if result else 100.0,
-            runner_up=result.runner_up if result else None, buttons=buttons,
+            text=self.render(reply.text[lang], lang),
+            lang=lang,
+            kind=ReplyKind.ANSWER,
+            intent=intent_id,
+            score=result.score if result else 100.0,
+            runner_up=result.runner_up if result else None,
+            buttons=buttons,
         )
 
     def menu(self, menu_id: str, lang: str, preface: str = "") -> Reply:
@@ -83,9 +88,12 @@ class Responder:
         lang = self._lang(lang)
         menu = self.menu("main", lang)
         return Reply(
-            text=self.ui("fallback", lang), lang=lang, kind=ReplyKind.FALLBACK,
+            text=self.ui("fallback", lang),
+            lang=lang,
+            kind=ReplyKind.FALLBACK,
             score=result.score if result else 0.0,
-            runner_up=result.runner_up if result else None, buttons=menu.buttons,
+            runner_up=result.runner_up if result else None,
+            buttons=menu.buttons,
         )
 
     def notice(self, key: str, lang: str, with_menu: bool = False) -> Reply:
@@ -95,8 +103,12 @@ class Responder:
 
     def language_menu(self, lang: str) -> Reply:
         buttons = (Button("中文", "lang:zh"), Button("English", "lang:en"))
-        return Reply(text=self.ui("lang_prompt", self._lang(lang)), lang=self._lang(lang),
-                     kind=ReplyKind.MENU, buttons=buttons)
+        return Reply(
+            text=self.ui("lang_prompt", self._lang(lang)),
+            lang=self._lang(lang),
+            kind=ReplyKind.MENU,
+            buttons=buttons,
+        )
 
     def press(self, action: str, lang: str) -> Reply | None:
         """Answer a button press; None when the action is unknown (a stale or forged button)."""
@@ -119,8 +131,11 @@ class Responder:
         citations: list[str] = []
         lines = []
         for line in template.splitlines():
-            missing = [key for kind, key in PLACEHOLDER.findall(line)
-                       if kind == "contact" and key not in self.contacts]
+            missing = [
+                key
+                for kind, key in PLACEHOLDER.findall(line)
+                if kind == "contact" and key not in self.contacts
+            ]
             if missing:
                 continue  # the bureau has not configured this contact: say nothing about it
             lines.append(PLACEHOLDER.sub(lambda m: self._fill(m, lang, citations), line))
@@ -155,16 +170,25 @@ class Responder:
         lang = result.lang
         buttons = tuple(self._intent_button(i, lang) for i in result.choices)
         buttons += (self._menu_button("main", lang),)
-        return Reply(text=self.ui("did_you_mean", lang), lang=lang, kind=ReplyKind.DID_YOU_MEAN,
-                     score=result.score, runner_up=result.runner_up, choices=result.choices,
-                     buttons=buttons)
+        return Reply(
+            text=self.ui("did_you_mean", lang),
+            lang=lang,
+            kind=ReplyKind.DID_YOU_MEAN,
+            score=result.score,
+            runner_up=result.runner_up,
+            choices=result.choices,
+            buttons=buttons,
+        )
 
     def _intent_button(self, intent_id: str, lang: str) -> Button:
         return Button(self.content.replies[intent_id].title[lang], f"intent:{intent_id}")
 
     def _menu_button(self, menu_id: str, lang: str) -> Button:
-        label = (self.content.ui["menu_button"][lang] if menu_id == "main"
-                 else self.content.menus[menu_id].label[lang])
+        label = (
+            self.content.ui["menu_button"][lang]
+            if menu_id == "main"
+            else self.content.menus[menu_id].label[lang]
+        )
         return Button(label, f"menu:{menu_id}")
 
     def _item_button(self, item: str, lang: str) -> Button:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 LANGUAGES = ("zh", "en")
 
 
-class ReplyKind(str, Enum):
+class ReplyKind(StrEnum):
     ANSWER = "answer"  # a matched intent's reply
     DID_YOU_MEAN = "did_you_mean"  # two or more intents were too close to call
     FALLBACK = "fallback"  # nothing matched well enough

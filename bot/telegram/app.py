@@ -21,10 +21,20 @@ from bot.telegram import handlers
 COMMANDS = ("start", "help", "tips", "stats", "lang")
 # Shown in Telegram's command menu, per the resident's app language.
 COMMAND_DESCRIPTIONS = {
-    "zh": {"start": "开始 / 话题菜单", "help": "我能做什么", "tips": "防骗要点",
-           "stats": "数据", "lang": "切换语言"},
-    "en": {"start": "Start / topic menu", "help": "What I can do", "tips": "How to avoid scams",
-           "stats": "Figures", "lang": "Switch language"},
+    "zh": {
+        "start": "开始 / 话题菜单",
+        "help": "我能做什么",
+        "tips": "防骗要点",
+        "stats": "数据",
+        "lang": "切换语言",
+    },
+    "en": {
+        "start": "Start / topic menu",
+        "help": "What I can do",
+        "tips": "How to avoid scams",
+        "stats": "Figures",
+        "lang": "Switch language",
+    },
 }
 
 
@@ -36,8 +46,12 @@ async def _set_commands(application: Application) -> None:
     await application.bot.set_my_commands(default)
 
 
-def build_application(settings: Settings, responder: Responder, store: PreferenceStore,
-                      request: BaseRequest | None = None) -> Application:
+def build_application(
+    settings: Settings,
+    responder: Responder,
+    store: PreferenceStore,
+    request: BaseRequest | None = None,
+) -> Application:
     """The whole bot. `request` replaces the HTTP transport (the fake Bot API in tests)."""
     if not settings.token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -56,11 +70,15 @@ def build_application(settings: Settings, responder: Responder, store: Preferenc
     application.add_handler(CommandHandler(list(COMMANDS), handlers.on_command))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_handler(
-        MessageHandler(filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED, handlers.on_text)
+        MessageHandler(
+            filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED, handlers.on_text
+        )
     )
     application.add_handler(
-        MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED,
-                       handlers.on_non_text)
+        MessageHandler(
+            ~filters.TEXT & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED,
+            handlers.on_non_text,
+        )
     )
     application.add_error_handler(handlers.on_error)
     return application

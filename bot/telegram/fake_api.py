@@ -14,9 +14,15 @@ from typing import Any
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "AntiFraud", "username": "antifraud_test_bot",
-            "can_join_groups": True, "can_read_all_group_messages": False,
-            "supports_inline_queries": False}
+BOT_USER = {
+    "id": 7000000001,
+    "is_bot": True,
+    "first_name": "AntiFraud",
+    "username": "antifraud_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 
 
 @dataclass
@@ -55,10 +61,16 @@ class FakeBotApi(BaseRequest):
     async def shutdown(self) -> None:
         return None
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout: Any = None, write_timeout: Any = None,
-                         connect_timeout: Any = None, pool_timeout: Any = None,
-                         ) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         fault = self._take_fault(api_method)
@@ -70,9 +82,14 @@ class FakeBotApi(BaseRequest):
 
     # -- fault injection ----------------------------------------------------------------------
 
-    def fail_next(self, method: str, kind: str = "http", status: int = 500,
-                  description: str = "Internal Server Error", retry_after: int | None = None
-                  ) -> None:
+    def fail_next(
+        self,
+        method: str,
+        kind: str = "http",
+        status: int = 500,
+        description: str = "Internal Server Error",
+        retry_after: int | None = None,
+    ) -> None:
         """Make the next call of `method` fail once (network error, time-out or HTTP error)."""
         self.faults.append(_Fault(method, kind, status, description, retry_after))
 
@@ -88,8 +105,11 @@ class FakeBotApi(BaseRequest):
             raise NetworkError("fake network failure")
         if fault.kind == "timeout":
             raise TimedOut("fake time-out")
-        body: dict[str, Any] = {"ok": False, "error_code": fault.status,
-                                "description": fault.description}
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": fault.status,
+            "description": fault.description,
+        }
         if fault.retry_after is not None:
             body["parameters"] = {"retry_after": fault.retry_after}
         return fault.status, json.dumps(body).encode()

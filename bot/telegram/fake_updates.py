@@ -14,8 +14,12 @@ _update_ids = itertools.count(1)
 _message_ids = itertools.count(1)
 
 
-def user_dict(user_id: int, first_name: str = "Resident", language_code: str | None = "zh-hans",
-              username: str | None = None) -> dict[str, Any]:
+def user_dict(
+    user_id: int,
+    first_name: str = "Resident",
+    language_code: str | None = "zh-hans",
+    username: str | None = None,
+) -> dict[str, Any]:
     user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
     if language_code:
         user["language_code"] = language_code
@@ -32,12 +36,18 @@ def chat_dict(chat_id: int, chat_type: str = "private") -> dict[str, Any]:
 
 
 def message_dict(user: dict[str, Any], chat: dict[str, Any], **content: Any) -> dict[str, Any]:
-    return {"message_id": next(_message_ids), "date": int(time.time()), "from": user,
-            "chat": chat, **content}
+    return {
+        "message_id": next(_message_ids),
+        "date": int(time.time()),
+        "from": user,
+        "chat": chat,
+        **content,
+    }
 
 
-def text_message(text: str, user: dict[str, Any], chat: dict[str, Any],
-                 reply_to_bot: bool = False, **extra: Any) -> dict[str, Any]:
+def text_message(
+    text: str, user: dict[str, Any], chat: dict[str, Any], reply_to_bot: bool = False, **extra: Any
+) -> dict[str, Any]:
     content: dict[str, Any] = {"text": text, **extra}
     if text.startswith("/"):
         command = text.split()[0]
@@ -49,13 +59,21 @@ def text_message(text: str, user: dict[str, Any], chat: dict[str, Any],
 
 def update_from(data: dict[str, Any], bot: Bot) -> Update:
     update = Update.de_json({"update_id": next(_update_ids), **data}, bot)
-    assert update is not None
+    if update is None:
+        raise ValueError(f"not an update: {data!r}")
     return update
 
 
-def text_update(bot: Bot, text: str, user_id: int = 1001, chat_id: int | None = None,
-                chat_type: str = "private", language_code: str | None = "zh-hans",
-                reply_to_bot: bool = False, edited: bool = False) -> Update:
+def text_update(
+    bot: Bot,
+    text: str,
+    user_id: int = 1001,
+    chat_id: int | None = None,
+    chat_type: str = "private",
+    language_code: str | None = "zh-hans",
+    reply_to_bot: bool = False,
+    edited: bool = False,
+) -> Update:
     user = user_dict(user_id, language_code=language_code)
     chat = chat_dict(chat_id if chat_id is not None else user_id, chat_type)
     message = text_message(text, user, chat, reply_to_bot=reply_to_bot)
@@ -67,8 +85,15 @@ def text_update(bot: Bot, text: str, user_id: int = 1001, chat_id: int | None = 
 
 def sticker_update(bot: Bot, user_id: int = 1001, chat_type: str = "private") -> Update:
     user = user_dict(user_id)
-    sticker = {"file_id": "CAACAgIAAx", "file_unique_id": "AgADxx", "type": "regular",
-               "width": 512, "height": 512, "is_animated": False, "is_video": False}
+    sticker = {
+        "file_id": "CAACAgIAAx",
+        "file_unique_id": "AgADxx",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
     message = message_dict(user, chat_dict(user_id, chat_type), sticker=sticker)
     return update_from({"message": message}, bot)
 
@@ -82,10 +107,20 @@ def photo_update(bot: Bot, user_id: int = 1001, caption: str | None = None) -> U
     return update_from({"message": message_dict(user, chat_dict(user_id), **content)}, bot)
 
 
-def callback_update(bot: Bot, data: str, user_id: int = 1001, language_code: str | None = "zh-hans",
-                    message_text: str = "(menu)") -> Update:
+def callback_update(
+    bot: Bot,
+    data: str,
+    user_id: int = 1001,
+    language_code: str | None = "zh-hans",
+    message_text: str = "(menu)",
+) -> Update:
     user = user_dict(user_id, language_code=language_code)
     message = message_dict(BOT_USER, chat_dict(user_id), text=message_text)
-    query = {"id": str(next(_update_ids)), "from": user, "chat_instance": "1",
-             "message": message, "data": data}
+    query = {
+        "id": str(next(_update_ids)),
+        "from": user,
+        "chat_instance": "1",
+        "message": message,
+        "data": data,
+    }
     return update_from({"callback_query": query}, bot)

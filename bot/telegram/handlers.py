@@ -60,7 +60,7 @@ def _addressed_text(message: Message, bot_username: str) -> str | None:
     mention = f"@{bot_username}".lower()
     if mention in text.lower():
         start = text.lower().index(mention)
-        return (text[:start] + text[start + len(mention):]).strip()
+        return (text[:start] + text[start + len(mention) :]).strip()
     replied = message.reply_to_message
     if replied and replied.from_user and replied.from_user.username == bot_username:
         return text
@@ -88,8 +88,13 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return  # group chatter not meant for the bot
     responder = _responder(context)
     reply = responder.respond(Turn(text or "", lang_hint=user_language(update, context)))
-    log.info("answered kind=%s intent=%s score=%.1f lang=%s",
-             reply.kind.value, reply.intent, reply.score, reply.lang)
+    log.info(
+        "answered kind=%s intent=%s score=%.1f lang=%s",
+        reply.kind.value,
+        reply.intent,
+        reply.score,
+        reply.lang,
+    )
     await send_reply(message, reply, quote=_is_group(update))
 
 
@@ -98,8 +103,9 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     if message is None or _is_group(update):
         return
-    reply = _responder(context).notice("non_text", user_language(update, context) or "",
-                                       with_menu=True)
+    reply = _responder(context).notice(
+        "non_text", user_language(update, context) or "", with_menu=True
+    )
     await send_reply(message, reply)
 
 
@@ -124,8 +130,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure and still tell the resident something useful."""
-    log.error("error while handling an update: %s", type(context.error).__name__,
-              exc_info=context.error)
+    log.error(
+        "error while handling an update: %s", type(context.error).__name__, exc_info=context.error
+    )
     if not isinstance(update, Update) or update.effective_message is None:
         return
     try:
