@@ -20,6 +20,7 @@ validate: install  ## check intents/ and content/
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: lint  ## lint, validate the content, run every test
 	$(BIN)/antifraud-bot validate
