@@ -47,7 +47,7 @@ def run() -> str:
         "",
         "*answered right*: the bot answered with the expected intent (the figure the tests "
         "hold to); *top-ranked right*: the expected intent ranked first, answered or offered "
-        "first in a \"did you mean\"; *asked*: a \"did you mean\" instead of an answer; "
+        'first in a "did you mean"; *asked*: a "did you mean" instead of an answer; '
         "*answered wrong*: a confident wrong answer; *out-of-scope fallback*: out-of-scope "
         "questions that got no intent.",
         "",

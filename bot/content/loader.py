@@ -39,7 +39,7 @@ CONTENT_SECTIONS = (
     "matching",
     "rewrites",
 )
-MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead"}
+MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead", "clear_ratio"}
 
 
 @dataclass(frozen=True)

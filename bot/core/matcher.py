@@ -61,6 +61,7 @@ class MatchSettings:
     margin: float = 2.0  # ... and only when the runner-up is at least this far behind
     suggest_floor: float = 18.0  # plausible: between this and the threshold, ask
     clear_lead: float = 20.0  # ... unless the best leads everything else by this much
+    clear_ratio: float = 2.5  # ... or scores this many times the runner-up
     example_weight: float = 0.45
     coverage_weight: float = 0.3
     keyword_weight: float = 0.25
@@ -480,7 +481,8 @@ class IntentIndex:
         ]
         lead = best_score - second_score
         if (best_score >= threshold and len(close) < 2) or (
-            best_score >= s.suggest_floor and lead >= s.clear_lead
+            best_score >= s.suggest_floor
+            and (lead >= s.clear_lead or best_score >= s.clear_ratio * second_score)
         ):
             return MatchResult(best, best_score, second, second_score, (), lang)
         if best_score >= s.suggest_floor:
