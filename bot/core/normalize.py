@@ -17,7 +17,7 @@ _T2S = opencc.OpenCC("t2s")
 
 # Han ideographs (basic block and extension A) and the compatibility block NFKC leaves alone.
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[a-z]+")
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
 
 
 def _is_kept(char: str) -> bool:
