@@ -74,3 +74,35 @@ def test_bad_configuration_is_named(monkeypatch, capsys) -> None:
     monkeypatch.setenv("ANTIFRAUD_WEBHOOK_PORT", "eighty")
     assert main(["validate"]) == 2
     assert "ANTIFRAUD_WEBHOOK_PORT" in capsys.readouterr().err
+
+
+def test_run_uses_polling_or_webhook_as_configured(monkeypatch) -> None:
+    from telegram.ext import Application
+
+    calls: list[tuple[str, dict]] = []
+    monkeypatch.setattr(Application, "run_polling", lambda self, **kw: calls.append(("poll", kw)))
+    monkeypatch.setattr(Application, "run_webhook", lambda self, **kw: calls.append(("hook", kw)))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    monkeypatch.setenv("ANTIFRAUD_DB", ":memory:")
+    assert main(["run"]) == 0
+    monkeypatch.setenv("ANTIFRAUD_WEBHOOK_URL", "https://bot.example.org/telegram")
+    monkeypatch.setenv("ANTIFRAUD_WEBHOOK_SECRET", "s3cret")
+    assert main(["run"]) == 0
+    assert [kind for kind, _ in calls] == ["poll", "hook"]
+    hook = calls[1][1]
+    assert hook["webhook_url"] == "https://bot.example.org/telegram"
+    assert hook["url_path"] == "telegram" and hook["secret_token"] == "s3cret"
+
+
+def test_base_url_override_reaches_the_bot() -> None:
+    from bot.config import Settings
+    from bot.core.responder import Responder
+    from bot.store.preferences import SqlitePreferenceStore
+    from bot.telegram.app import build_application
+
+    settings = Settings.from_env(
+        {"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_BASE_URL": "http://127.0.0.1:8081/bot"}
+    )
+    responder = Responder.__new__(Responder)  # the handlers are not called here
+    app = build_application(settings, responder, SqlitePreferenceStore(":memory:"))
+    assert app.bot.base_url == "http://127.0.0.1:8081/bot1:x"

@@ -23,7 +23,7 @@ def test_done_when_examples(responder: Responder) -> None:
         ("ＨＥＬＭＥＴ rules", "helmet.rules"),  # full-width letters
         ("do I need a helmt on my ebike", "helmet.rules"),  # English typo
         ("96110 called me, is it real", "fraud.dissuasion_call"),
-    ("is 96110 real", "fraud.dissuasion_call"),  # digits are words too
+        ("is 96110 real", "fraud.dissuasion_call"),  # digits are words too
     ],
 )
 def test_typos_pinyin_and_scripts(responder: Responder, text: str, intent: str) -> None:
