@@ -122,6 +122,37 @@ def cmd_chat(args: argparse.Namespace, responder: Responder, out: TextIO, inp: T
         _print_reply(reply, out)
 
 
+# -- converse ------------------------------------------------------------------------------
+
+
+def cmd_converse(args: argparse.Namespace, responder: Responder, out: TextIO) -> int:
+    """Play conversation scripts; print each result and a summary; non-zero on any failure."""
+    from pathlib import Path
+
+    from bot.conversations import ScriptError, find_scripts, run_scripts
+
+    paths = [Path(p) for p in args.paths]
+    missing = [p for p in paths if not p.exists()]
+    if missing or not find_scripts(paths):
+        print(
+            f"converse: no scripts found in {', '.join(map(str, missing or paths))}",
+            file=sys.stderr,
+        )
+        return 2
+    passed = failed = 0
+    for result in run_scripts(paths, responder):
+        if isinstance(result, ScriptError):
+            failed += 1
+            print(f"ERROR {result}", file=out)
+            continue
+        passed += result.passed
+        failed += not result.passed
+        if not result.passed or args.verbose:
+            print(result.describe(), file=out)
+    print(f"{passed} passed, {failed} failed", file=out)
+    return 0 if failed == 0 else 1
+
+
 # -- validate ------------------------------------------------------------------------------
 
 
@@ -186,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     match.add_argument("--lang", choices=["zh", "en"], help="language hint for textless input")
     sub.add_parser("validate", help="load and check all intents and content")
+    converse = sub.add_parser("converse", help="play conversation scripts (files or folders)")
+    converse.add_argument("paths", nargs="+")
+    converse.add_argument("-v", "--verbose", action="store_true", help="list passing scripts too")
     return parser
 
 
@@ -214,6 +248,8 @@ def main(
         return cmd_match(args, responder, out, inp)
     if command == "run":
         return cmd_run(settings, responder)
+    if command == "converse":
+        return cmd_converse(args, responder, out)
     if not hasattr(args, "lang"):
         args.lang = None
     return cmd_chat(args, responder, out, inp)

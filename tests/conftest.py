@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from functools import cache
 from pathlib import Path
 
 import pytest
 from telegram.ext import Application
 
+from bot.cli import load_responder
 from bot.config import CONTACT_VARIABLES, Settings
 from bot.content.loader import load_content
 from bot.content.model import Content
+from bot.conversations import ScriptError, ScriptResult, load_script, run_script
 from bot.core.responder import Responder
 from bot.store.preferences import SqlitePreferenceStore
 from bot.telegram.app import build_application
@@ -42,3 +46,43 @@ async def app(responder: Responder, api: FakeBotApi) -> AsyncIterator[Applicatio
     async with application:
         api.clear()  # forget initialize()'s getMe: tests look at what the handlers sent
         yield application
+
+
+# -- conversation scripts: each tests/conversations/*.yaml is one test item ------------------
+
+
+@cache
+def _shipped_responder() -> Responder:
+    return load_responder(Settings.from_env({}))
+
+
+class ConversationFailed(Exception):
+    def __init__(self, result: ScriptResult) -> None:
+        super().__init__(result.describe())
+
+
+class ConversationItem(pytest.Item):
+    def runtest(self) -> None:
+        script = load_script(self.path)
+        result = asyncio.run(run_script(script, _shipped_responder()))
+        if not result.passed:
+            raise ConversationFailed(result)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
+        if isinstance(excinfo.value, (ConversationFailed, ScriptError)):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"conversation {self.path.name}"
+
+
+class ConversationFile(pytest.File):
+    def collect(self):
+        yield ConversationItem.from_parent(self, name=self.path.stem)
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "conversations":
+        return ConversationFile.from_parent(parent, path=file_path)
+    return None

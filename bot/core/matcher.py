@@ -84,7 +84,10 @@ def _pairs(tokens: Iterable[str]) -> list[str]:
 
 
 def _english_stems(text: str) -> list[str]:
-    return [_stem(w) for w in latin_words(normalize_text(text)) if w not in EN_STOPWORDS]
+    words = latin_words(normalize_text(text))
+    # "what can you do" is nothing but stop words, and still a question: keep them then.
+    content = [w for w in words if w not in EN_STOPWORDS] or words
+    return [_stem(w) for w in content]
 
 
 @dataclass(frozen=True)
@@ -230,7 +233,7 @@ class IntentIndex:
         syllables = self._as_pinyin(words) if words else None
         if syllables:
             return _Text(PINYIN, frozenset(syllables + _pairs(syllables)), "".join(syllables))
-        stems = [self._correct_word(_stem(w)) for w in words if w not in EN_STOPWORDS]
+        stems = [self._correct_word(w) for w in _english_stems(normalized)]
         return _Text(ENGLISH, frozenset(stems + _pairs(stems)), " ".join(words))
 
     def _as_pinyin(self, words: list[str]) -> list[str] | None:

@@ -83,28 +83,32 @@ def text_update(
     return update_from({key: message}, bot)
 
 
-def sticker_update(bot: Bot, user_id: int = 1001, chat_type: str = "private") -> Update:
-    user = user_dict(user_id)
-    sticker = {
-        "file_id": "CAACAgIAAx",
-        "file_unique_id": "AgADxx",
-        "type": "regular",
-        "width": 512,
-        "height": 512,
-        "is_animated": False,
-        "is_video": False,
+def media_content(kind: str) -> dict[str, Any]:
+    """The message fields of a non-text message: sticker, photo, location or voice."""
+    file = {"file_id": f"{kind}-file-id", "file_unique_id": f"{kind}-unique"}
+    contents: dict[str, dict[str, Any]] = {
+        "sticker": {
+            "sticker": {
+                **file,
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            }
+        },
+        "photo": {"photo": [{**file, "width": 90, "height": 90}]},
+        "location": {"location": {"latitude": 18.64, "longitude": 109.70}},
+        "voice": {"voice": {**file, "duration": 3}},
     }
-    message = message_dict(user, chat_dict(user_id, chat_type), sticker=sticker)
+    return contents[kind]
+
+
+def sticker_update(bot: Bot, user_id: int = 1001, chat_type: str = "private") -> Update:
+    message = message_dict(
+        user_dict(user_id), chat_dict(user_id, chat_type), **media_content("sticker")
+    )
     return update_from({"message": message}, bot)
-
-
-def photo_update(bot: Bot, user_id: int = 1001, caption: str | None = None) -> Update:
-    user = user_dict(user_id)
-    photo = [{"file_id": "AgACAgIAAx", "file_unique_id": "AQADxx", "width": 90, "height": 90}]
-    content: dict[str, Any] = {"photo": photo}
-    if caption:
-        content["caption"] = caption
-    return update_from({"message": message_dict(user, chat_dict(user_id), **content)}, bot)
 
 
 def callback_update(

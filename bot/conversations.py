@@ -1,0 +1,421 @@
+"""Scripted conversations: YAML scripts played through the real Telegram Application.
+
+A script is what a content author writes to say "when a resident says this, the bot must
+answer like that". The runner drives python-telegram-bot's Application and the bot's own
+handlers through the in-process fake Bot API, so keyboards, button presses and per-user
+state behave exactly as on Telegram, and nothing leaves the process.
+
+The format is documented in docs/conversation-tests.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.config import Settings
+from bot.content.yaml_lines import LineDict, LineList, YamlError, load_yaml
+from bot.core.responder import Responder
+from bot.core.types import Reply, ReplyKind
+from bot.store.preferences import SqlitePreferenceStore
+from bot.telegram import fake_updates
+from bot.telegram.app import build_application
+from bot.telegram.fake_api import FakeBotApi
+from bot.telegram.handlers import RESPONDER
+
+ACTIONS = ("say", "command", "press", "forward", "send")
+SENDABLE = ("sticker", "photo", "location", "voice")
+EXPECTATIONS = (
+    "intent",
+    "contains",
+    "contains_any",
+    "not_contains",
+    "matches",
+    "buttons",
+    "no_buttons",
+    "lang",
+    "replies",
+)
+USER_KEYS = ("language_code", "first_name", "chat")
+# Never a real token: the transport is the in-process fake, nothing reaches Telegram.
+TOKEN = "100000:conversation-test-token"  # noqa: S105
+
+
+class ScriptError(Exception):
+    """The script itself is wrong (not the bot): reported with file and line."""
+
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    user_id: int
+    chat_id: int
+    chat_type: str
+    language_code: str | None
+    first_name: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    line: int
+    user: str
+    action: str  # one of ACTIONS
+    value: str
+    expect: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Script:
+    path: Path
+    name: str
+    users: dict[str, User]
+    turns: list[Turn]
+
+
+@dataclass
+class TurnFailure:
+    turn: Turn
+    problems: list[str]
+    said: list[str]  # what the bot sent during the turn
+    buttons: list[str]
+    intent: str | None
+
+    def describe(self, path: Path) -> str:
+        said = "\n".join(f"      | {line}" for text in self.said for line in text.splitlines())
+        lines = [
+            f"  turn at {path}:{self.turn.line} ({self.turn.user} {self.turn.action}: "
+            f"{self.turn.value!r})",
+            *(f"    expected {p}" for p in self.problems),
+            f"    bot said ({len(self.said)} message(s)), intent {self.intent or '-'}:",
+            said or "      | (nothing)",
+        ]
+        if self.buttons:
+            lines.append(f"    buttons: {', '.join(self.buttons)}")
+        return "\n".join(lines)
+
+
+@dataclass
+class ScriptResult:
+    script: Script
+    failures: list[TurnFailure] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def describe(self) -> str:
+        head = f"{'PASS' if self.passed else 'FAIL'} {self.script.name} ({self.script.path})"
+        return "\n".join([head, *(f.describe(self.script.path) for f in self.failures)])
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def _strings(value: Any, path: Path, line: int, key: str) -> list[str]:
+    items = [value] if isinstance(value, (str, int)) else value
+    if not isinstance(items, list) or not all(isinstance(i, (str, int)) for i in items):
+        raise ScriptError(path, line, f"'{key}' must be text or a list of texts")
+    return [str(i) for i in items]
+
+
+def _load_users(root: LineDict, path: Path) -> dict[str, User]:
+    raw = root.get("users") or {"resident": {}}
+    if not isinstance(raw, dict):
+        raise ScriptError(path, root.line_of("users"), "'users' must be a mapping of names")
+    users: dict[str, User] = {}
+    group_id = -1_000_000_000_000
+    for number, (name, settings) in enumerate(raw.items()):
+        settings = settings or {}
+        line = raw.line_of(name) if isinstance(raw, LineDict) else root.line
+        if not isinstance(settings, dict):
+            raise ScriptError(path, line, f"user {name!r} must be a mapping")
+        for key in settings:
+            if key not in USER_KEYS:
+                raise ScriptError(
+                    path,
+                    line,
+                    f"unknown key {key!r} for user {name!r} (allowed: {', '.join(USER_KEYS)})",
+                )
+        chat_type = str(settings.get("chat", "private"))
+        if chat_type not in ("private", "group"):
+            raise ScriptError(path, line, f"chat must be 'private' or 'group', not {chat_type!r}")
+        user_id = 5_000_001 + number
+        users[str(name)] = User(
+            name=str(name),
+            user_id=user_id,
+            chat_id=user_id if chat_type == "private" else group_id,
+            chat_type="private" if chat_type == "private" else "supergroup",
+            language_code=settings.get("language_code", "zh-hans"),
+            first_name=str(settings.get("first_name", name)),
+        )
+    return users
+
+
+def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn:
+    if not isinstance(item, LineDict):
+        raise ScriptError(path, line, "a turn must be a mapping")
+    for key in item:
+        if key not in (*ACTIONS, "user", "expect"):
+            raise ScriptError(
+                path,
+                item.line_of(key),
+                f"unknown key {key!r} in a turn "
+                f"(allowed: {', '.join((*ACTIONS, 'user', 'expect'))})",
+            )
+    actions = [a for a in ACTIONS if a in item]
+    if len(actions) != 1:
+        raise ScriptError(path, item.line, f"a turn needs exactly one of {', '.join(ACTIONS)}")
+    action = actions[0]
+    value = str(item[action])
+    if action == "command" and not value.startswith("/"):
+        raise ScriptError(path, item.line_of(action), "a command starts with '/'")
+    if action == "send" and value not in SENDABLE:
+        raise ScriptError(
+            path, item.line_of(action), f"send must be one of {', '.join(SENDABLE)}, not {value!r}"
+        )
+    user = str(item.get("user", next(iter(users))))
+    if user not in users:
+        raise ScriptError(path, item.line_of("user"), f"unknown user {user!r}")
+    expect = item.get("expect")
+    if not isinstance(expect, LineDict) or not expect:
+        # A turn that checks nothing would pass whatever the bot does.
+        raise ScriptError(path, item.line, "a turn needs an 'expect:' with at least one check")
+    for key in expect:
+        if key not in EXPECTATIONS:
+            raise ScriptError(
+                path,
+                expect.line_of(key),
+                f"unknown expectation {key!r} (allowed: {', '.join(EXPECTATIONS)})",
+            )
+    checks: dict[str, Any] = {}
+    for key, raw in expect.items():
+        key_line = expect.line_of(key)
+        if key in ("contains", "contains_any", "not_contains", "buttons"):
+            checks[key] = _strings(raw, path, key_line, key)
+        elif key == "matches":
+            try:
+                checks[key] = re.compile(str(raw))
+            except re.error as exc:
+                raise ScriptError(path, key_line, f"bad regular expression: {exc}") from None
+        elif key == "replies":
+            if not isinstance(raw, int) or raw < 0:
+                raise ScriptError(path, key_line, "'replies' must be a whole number")
+            checks[key] = raw
+        elif key == "no_buttons":
+            if raw is not True:
+                raise ScriptError(path, key_line, "'no_buttons' can only be true")
+            checks[key] = True
+        else:
+            checks[key] = str(raw)
+    return Turn(line, user, action, value, checks)
+
+
+def load_script(path: Path) -> Script:
+    try:
+        root = load_yaml(path)
+    except YamlError as exc:
+        raise ScriptError(exc.path, exc.line, exc.message) from None
+    if not isinstance(root, LineDict):
+        raise ScriptError(path, 1, "a script must be a mapping with name and turns")
+    for key in root:
+        if key not in ("version", "name", "users", "turns"):
+            raise ScriptError(
+                path,
+                root.line_of(key),
+                f"unknown key {key!r} (allowed: version, name, users, turns)",
+            )
+    if not root.get("name"):
+        raise ScriptError(path, root.line, "a script needs a 'name'")
+    users = _load_users(root, path)
+    turns = root.get("turns")
+    if not isinstance(turns, LineList) or not turns:
+        raise ScriptError(path, root.line_of("turns"), "a script needs a list of 'turns'")
+    loaded = [_load_turn(t, turns.line_of(n), path, users) for n, t in enumerate(turns)]
+    return Script(path, str(root["name"]), users, loaded)
+
+
+def find_scripts(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+        else:
+            found.append(path)
+    return found
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+class _RecordingResponder:
+    """Passes every call to the real Responder and keeps the Replies it made."""
+
+    def __init__(self, responder: Responder) -> None:
+        self._responder = responder
+        self.replies: list[Reply] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._responder, name)
+        if not callable(attribute):
+            return attribute
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            result = attribute(*args, **kwargs)
+            if isinstance(result, Reply):
+                self.replies.append(result)
+            return result
+
+        return recorded
+
+
+def _reply_intent(reply: Reply | None) -> str | None:
+    if reply is None:
+        return None
+    if reply.kind is ReplyKind.FALLBACK:
+        return "fallback"
+    if reply.kind is ReplyKind.DID_YOU_MEAN:
+        return "did_you_mean"
+    return reply.intent or reply.kind.value
+
+
+def _labels(message: dict[str, Any]) -> list[tuple[str, str]]:
+    markup = message.get("reply_markup") or {}
+    return [
+        (b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row
+    ]
+
+
+class _Conversation:
+    def __init__(
+        self,
+        script: Script,
+        application: Application,
+        api: FakeBotApi,
+        recorder: _RecordingResponder,
+    ) -> None:
+        self.script, self.app, self.api, self.recorder = script, application, api, recorder
+        self.last_buttons: dict[str, list[tuple[str, str]]] = {}
+        self._ids = itertools.count(1)
+
+    def _update(self, turn: Turn) -> Update:
+        user = self.script.users[turn.user]
+        bot = self.app.bot
+        if turn.action == "press":
+            offered = self.last_buttons.get(user.name, [])
+            data = next((d for label, d in offered if label == turn.value), None)
+            if data is None:
+                labels = ", ".join(label for label, _ in offered) or "none"
+                raise ScriptError(
+                    self.script.path,
+                    turn.line,
+                    f"button {turn.value!r} is not offered (offered: {labels})",
+                )
+            return fake_updates.callback_update(
+                bot, data, user_id=user.user_id, language_code=user.language_code
+            )
+        sender = fake_updates.user_dict(user.user_id, user.first_name, user.language_code)
+        chat = fake_updates.chat_dict(user.chat_id, user.chat_type)
+        if turn.action == "send":
+            content = fake_updates.media_content(turn.value)
+            return fake_updates.update_from(
+                {"message": fake_updates.message_dict(sender, chat, **content)}, bot
+            )
+        extra: dict[str, Any] = {}
+        if turn.action == "forward":
+            extra["forward_origin"] = {
+                "type": "hidden_user",
+                "date": 0,
+                "sender_user_name": "someone",
+            }
+        message = fake_updates.text_message(turn.value, sender, chat, **extra)
+        return fake_updates.update_from({"message": message}, bot)
+
+    async def play(self, turn: Turn) -> TurnFailure | None:
+        update = self._update(turn)
+        self.api.clear()
+        self.recorder.replies.clear()
+        await self.app.process_update(update)
+        user = self.script.users[turn.user]
+        sent = [m for m in self.api.sent() if int(m.get("chat_id", 0)) == user.chat_id]
+        if sent and _labels(sent[-1]):
+            self.last_buttons[user.name] = _labels(sent[-1])
+        reply = self.recorder.replies[-1] if self.recorder.replies else None
+        said = [str(m.get("text", "")) for m in sent]
+        buttons = [label for label, _ in _labels(sent[-1])] if sent else []
+        problems = _check(turn.expect, said, buttons, reply)
+        if problems:
+            return TurnFailure(turn, problems, said, buttons, _reply_intent(reply))
+        return None
+
+
+def _check(
+    expect: dict[str, Any], said: list[str], buttons: list[str], reply: Reply | None
+) -> list[str]:
+    text = "\n".join(said)
+    problems: list[str] = []
+    if "replies" in expect and len(said) != expect["replies"]:
+        problems.append(f"{expect['replies']} reply/replies, got {len(said)}")
+    if "intent" in expect and _reply_intent(reply) != expect["intent"]:
+        problems.append(f"intent {expect['intent']}, got {_reply_intent(reply) or 'none'}")
+    missing = [s for s in expect.get("contains", []) if s not in text]
+    if missing:
+        problems.append(f"the reply to contain {missing}")
+    if expect.get("contains_any") and not any(s in text for s in expect["contains_any"]):
+        problems.append(f"the reply to contain one of {expect['contains_any']}")
+    present = [s for s in expect.get("not_contains", []) if s in text]
+    if present:
+        problems.append(f"the reply not to contain {present}")
+    if "matches" in expect and not expect["matches"].search(text):
+        problems.append(f"the reply to match /{expect['matches'].pattern}/")
+    absent = [b for b in expect.get("buttons", []) if b not in buttons]
+    if absent:
+        problems.append(f"buttons {absent} to be offered")
+    if expect.get("no_buttons") and buttons:
+        problems.append("no buttons")
+    if "lang" in expect and (reply is None or reply.lang != expect["lang"]):
+        problems.append(f"language {expect['lang']}, got {reply.lang if reply else 'none'}")
+    return problems
+
+
+async def run_script(script: Script, responder: Responder) -> ScriptResult:
+    api = FakeBotApi()
+    application = build_application(
+        Settings(token=TOKEN), responder, SqlitePreferenceStore(":memory:"), request=api
+    )
+    recorder = _RecordingResponder(responder)
+    result = ScriptResult(script)
+    async with application:
+        application.bot_data[RESPONDER] = recorder
+        conversation = _Conversation(script, application, api, recorder)
+        for turn in script.turns:
+            failure = await conversation.play(turn)
+            if failure is not None:
+                result.failures.append(failure)
+    return result
+
+
+def run_scripts(paths: Iterable[Path], responder: Responder) -> list[ScriptResult | ScriptError]:
+    """Load and play every script; a broken script is returned as its ScriptError."""
+
+    async def play_all() -> list[ScriptResult | ScriptError]:
+        results: list[ScriptResult | ScriptError] = []
+        for path in find_scripts(paths):
+            try:
+                results.append(await run_script(load_script(path), responder))
+            except ScriptError as exc:
+                results.append(exc)
+        return results
+
+    return asyncio.run(play_all())
