@@ -38,6 +38,7 @@ CONTENT_SECTIONS = (
     "ui",
     "matching",
     "rewrites",
+    "areas",
 )
 MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead", "clear_ratio"}
 
@@ -267,12 +268,13 @@ class _ContentParts:
     ui: dict[str, Localized]
     matching: dict[str, float]
     rewrites: dict[str, dict[str, str]]
+    areas: dict[str, Localized]
     # where each item was defined, for cross-reference errors
     where: dict[tuple[str, str], Location]
 
 
 def _read_content(folder: Path, errors: list[ContentError]) -> _ContentParts:
-    parts = _ContentParts({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+    parts = _ContentParts({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
     for path in _yaml_files(folder, errors):
         root = _read_file(path, errors)
         if root is None:
@@ -380,6 +382,8 @@ def _read_entry(
         )
     elif section == "ui":
         parts.ui[key] = _plain_localized(reader, mapping, what)
+    elif section == "areas":
+        parts.areas[key] = _plain_localized(reader, mapping, what)
 
 
 def _plain_localized(reader: _Reader, mapping: LineDict, what: str) -> Localized:

@@ -85,3 +85,4 @@ class Content:
     settings: dict[str, float]
     # colloquial or chat-speak forms -> standard forms, per language (咋 -> 怎么, thx -> thanks)
     rewrites: dict[str, dict[str, str]] = field(default_factory=dict)
+    areas: dict[str, Localized] = field(default_factory=dict)  # townships, for alert targeting

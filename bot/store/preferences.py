@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from typing import Protocol
+
+from bot.store.database import Database
 
 
 class PreferenceStore(Protocol):
@@ -12,33 +12,25 @@ class PreferenceStore(Protocol):
 
     def set_language(self, user_id: int, lang: str) -> None: ...
 
+    def forget(self, user_id: int) -> None: ...
+
 
 class SqlitePreferenceStore:
-    """One small table; `path` may be ":memory:" for tests and the offline chat."""
-
-    def __init__(self, path: str) -> None:
-        self._db = sqlite3.connect(path, check_same_thread=False)
-        self._lock = threading.Lock()
-        with self._lock, self._db:
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS user_language ("
-                " user_id INTEGER PRIMARY KEY, lang TEXT NOT NULL)"
-            )
+    def __init__(self, database: Database | str) -> None:
+        self.db = database if isinstance(database, Database) else Database(database)
 
     def get_language(self, user_id: int) -> str | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT lang FROM user_language WHERE user_id = ?", (user_id,)
-            ).fetchone()
+        row = self.db.execute(
+            "SELECT lang FROM user_language WHERE user_id = ?", (user_id,)
+        ).fetchone()
         return row[0] if row else None
 
     def set_language(self, user_id: int, lang: str) -> None:
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT INTO user_language (user_id, lang) VALUES (?, ?)"
-                " ON CONFLICT(user_id) DO UPDATE SET lang = excluded.lang",
-                (user_id, lang),
-            )
+        self.db.execute(
+            "INSERT INTO user_language (user_id, lang) VALUES (?, ?)"
+            " ON CONFLICT(user_id) DO UPDATE SET lang = excluded.lang",
+            (user_id, lang),
+        )
 
-    def close(self) -> None:
-        self._db.close()
+    def forget(self, user_id: int) -> None:
+        self.db.execute("DELETE FROM user_language WHERE user_id = ?", (user_id,))

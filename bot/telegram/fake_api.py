@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,9 @@ class FakeBotApi(BaseRequest):
     calls: list[ApiCall] = field(default_factory=list)
     faults: list[_Fault] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
+    chat_faults: dict[int, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)
+    # Called before each sendMessage is answered: tests use it to stop or slow a broadcast.
+    before_send: Callable[[dict[str, Any]], Awaitable[None]] | None = None
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
     # -- BaseRequest interface ----------------------------------------------------------------
@@ -76,9 +80,31 @@ class FakeBotApi(BaseRequest):
         fault = self._take_fault(api_method)
         if fault is not None:
             return self._raise_or_answer(fault)
+        chat_fault = self._take_chat_fault(api_method, params)
+        if chat_fault is not None:
+            return chat_fault
+        if self.before_send is not None and api_method == "sendMessage":
+            await self.before_send(params)
         self.calls.append(ApiCall(api_method, params))
         result = self._answer(api_method, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def fail_chat(
+        self,
+        chat_id: int,
+        status: int,
+        description: str,
+        times: int = 1,
+        retry_after: int | None = None,
+        migrate_to: int | None = None,
+    ) -> None:
+        """Make the next `times` sends to one chat fail as Telegram would answer them."""
+        parameters: dict[str, Any] = {}
+        if retry_after is not None:
+            parameters["retry_after"] = retry_after
+        if migrate_to is not None:
+            parameters["migrate_to_chat_id"] = migrate_to
+        self.chat_faults.setdefault(chat_id, []).extend([(status, description, parameters)] * times)
 
     # -- fault injection ----------------------------------------------------------------------
 
@@ -92,6 +118,20 @@ class FakeBotApi(BaseRequest):
     ) -> None:
         """Make the next call of `method` fail once (network error, time-out or HTTP error)."""
         self.faults.append(_Fault(method, kind, status, description, retry_after))
+
+    def _take_chat_fault(self, method: str, params: dict[str, Any]) -> tuple[int, bytes] | None:
+        queued = (
+            self.chat_faults.get(int(params.get("chat_id", 0) or 0))
+            if method.startswith("send")
+            else None
+        )
+        if not queued:
+            return None
+        status, description, parameters = queued.pop(0)
+        body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        if parameters:
+            body["parameters"] = parameters
+        return status, json.dumps(body).encode()
 
     def _take_fault(self, method: str) -> _Fault | None:
         for index, fault in enumerate(self.faults):

@@ -1,0 +1,1 @@
+"""Broadcast alerts: alert files, the persistent outbox and the rate-limited sender."""

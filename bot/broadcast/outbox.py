@@ -1,0 +1,140 @@
+"""The persistent outbox: one row per subscriber per alert, written before anything is sent.
+
+Rows are selected from the subscribers table inside SQLite, so enqueueing 100,000 residents
+never holds them in Python, and the sender reads them back in pages.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from bot.broadcast.alerts import Alert
+from bot.store.database import Database
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    chat_id: int
+    lang: str
+
+
+@dataclass(frozen=True)
+class BroadcastStatus:
+    alert_id: str
+    status: str  # sending | done
+    counts: dict[str, int]  # pending / sent / blocked / failed
+    started_by: int | None
+    created_at: float
+    finished_at: float | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _audience_filter(alert: Alert) -> tuple[str, list[object]]:
+    """SQL condition and parameters: active, a matching topic, and the area (if any)."""
+    topic_sql = " OR ".join("topics LIKE ?" for _ in alert.topics)
+    params: list[object] = [f"%,{t},%" for t in alert.topics]
+    sql = f"active = 1 AND ({topic_sql})"
+    if alert.areas:
+        # A resident who chose no township hears about every township.
+        sql += f" AND (area IS NULL OR area IN ({', '.join('?' for _ in alert.areas)}))"
+        params += list(alert.areas)
+    return sql, params
+
+
+class Outbox:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    def audience_size(self, alert: Alert) -> int:
+        where, params = _audience_filter(alert)
+        row = self.db.execute(
+            f"SELECT COUNT(*) FROM subscribers WHERE {where}",  # noqa: S608
+            tuple(params),
+        ).fetchone()
+        return int(row[0])
+
+    def enqueue(self, alert: Alert, started_by: int | None = None) -> int | None:
+        """Queue the alert for its audience; None if this alert id was queued before.
+
+        An alert id is idempotent: a second broadcast of the same id queues nothing new (and
+        the sender only finishes what is still pending from the first).
+        """
+        where, params = _audience_filter(alert)
+        with self.db.transaction() as db:
+            created = db.execute(
+                "INSERT OR IGNORE INTO broadcasts (alert_id, alert_json, started_by, status,"
+                " created_at) VALUES (?, ?, ?, 'sending', ?)",
+                (alert.id, alert.to_json(), started_by, time.time()),
+            ).rowcount
+            if not created:
+                return None
+            count = db.execute(
+                "INSERT OR IGNORE INTO outbox (alert_id, chat_id, lang)"  # noqa: S608
+                f" SELECT ?, chat_id, lang FROM subscribers WHERE {where} ORDER BY chat_id",
+                (alert.id, *params),
+            ).rowcount
+            db.execute("UPDATE broadcasts SET enqueued = ? WHERE alert_id = ?", (count, alert.id))
+        return count
+
+    def alert(self, alert_id: str) -> Alert | None:
+        row = self.db.execute(
+            "SELECT alert_json FROM broadcasts WHERE alert_id = ?", (alert_id,)
+        ).fetchone()
+        return Alert.from_json(row[0]) if row else None
+
+    def pending(self, alert_id: str, after_id: int, limit: int) -> list[OutboxRow]:
+        rows = self.db.execute(
+            "SELECT id, chat_id, lang FROM outbox WHERE alert_id = ? AND status = 'pending'"
+            " AND id > ? ORDER BY id LIMIT ?",
+            (alert_id, after_id, limit),
+        ).fetchall()
+        return [OutboxRow(*r) for r in rows]
+
+    def mark(self, row_id: int, status: str, error: str | None = None) -> None:
+        self.db.execute(
+            "UPDATE outbox SET status = ?, error = ?, sent_at = ? WHERE id = ?",
+            (status, error, time.time() if status == "sent" else None, row_id),
+        )
+
+    def count_attempt(self, row_id: int, error: str) -> None:
+        self.db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, error = ? WHERE id = ?", (error, row_id)
+        )
+
+    def move_chat(self, row_id: int, new_chat_id: int) -> None:
+        self.db.execute(
+            "UPDATE OR IGNORE outbox SET chat_id = ? WHERE id = ?", (new_chat_id, row_id)
+        )
+
+    def finish(self, alert_id: str) -> None:
+        self.db.execute(
+            "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE alert_id = ?",
+            (time.time(), alert_id),
+        )
+
+    def unfinished(self) -> list[str]:
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT alert_id FROM broadcasts WHERE status = 'sending' ORDER BY created_at"
+            )
+        ]
+
+    def status(self, alert_id: str) -> BroadcastStatus | None:
+        head = self.db.execute(
+            "SELECT status, started_by, created_at, finished_at FROM broadcasts WHERE alert_id = ?",
+            (alert_id,),
+        ).fetchone()
+        if head is None:
+            return None
+        counts = dict.fromkeys(("pending", "sent", "blocked", "failed"), 0)
+        for status, count in self.db.execute(
+            "SELECT status, COUNT(*) FROM outbox WHERE alert_id = ? GROUP BY status", (alert_id,)
+        ):
+            counts[status] = count
+        return BroadcastStatus(alert_id, head[0], counts, head[1], head[2], head[3])

@@ -1,0 +1,86 @@
+"""One SQLite file for everything the bot stores (ANTIFRAUD_DB), with its schema.
+
+Each store takes an open Database; a server database can replace it behind the same store
+interfaces later.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS user_language (
+    user_id INTEGER PRIMARY KEY,
+    lang TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subscribers (
+    chat_id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    lang TEXT NOT NULL,
+    topics TEXT NOT NULL,          -- ",fraud,traffic,safety," so LIKE '%,fraud,%' selects
+    area TEXT,                     -- a township id from content/areas.yaml, or NULL for all
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS subscribers_user ON subscribers (user_id);
+CREATE TABLE IF NOT EXISTS broadcasts (
+    alert_id TEXT PRIMARY KEY,
+    alert_json TEXT NOT NULL,
+    started_by INTEGER,            -- the admin's user id, to send the report to
+    status TEXT NOT NULL,          -- sending | done
+    enqueued INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    alert_id TEXT NOT NULL,
+    chat_id INTEGER NOT NULL,
+    lang TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',   -- pending | sent | blocked | failed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    sent_at REAL,
+    UNIQUE (alert_id, chat_id)
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (alert_id, status, id);
+"""
+
+
+class Database:
+    """A shared connection; the lock keeps threads (to_thread callers) from interleaving."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.lock = threading.RLock()
+        with self.lock:
+            self.connection.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable against a killed process (the WAL survives), which is the
+            # crash this bot must survive; FULL would only add power-loss durability.
+            self.connection.execute("PRAGMA synchronous=NORMAL")
+            self.connection.execute("PRAGMA foreign_keys=ON")
+            self.connection.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.connection
+            except BaseException:
+                self.connection.execute("ROLLBACK")
+                raise
+            self.connection.execute("COMMIT")
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        with self.lock:
+            return self.connection.execute(sql, params)
+
+    def close(self) -> None:
+        with self.lock:
+            self.connection.close()
