@@ -178,7 +178,7 @@ def cmd_validate(settings: Settings, out: TextIO) -> int:
 
 def cmd_run(settings: Settings, responder: Responder) -> int:
     from bot.privacy import configure_logging
-    from bot.store.preferences import SqlitePreferenceStore
+    from bot.store.database import Database
     from bot.telegram.app import build_application
 
     if not settings.token:
@@ -188,8 +188,7 @@ def cmd_run(settings: Settings, responder: Responder) -> int:
         )
         return 2
     configure_logging(settings.log_level, [settings.token])
-    store = SqlitePreferenceStore(settings.db_path)
-    application = build_application(settings, responder, store)
+    application = build_application(settings, responder, Database(settings.db_path))
     if settings.webhook_url:
         application.run_webhook(
             listen=settings.webhook_listen,

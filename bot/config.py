@@ -42,6 +42,9 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret: str | None = None
     contacts: dict[str, str] = field(default_factory=dict)
+    admins: frozenset[int] = frozenset()
+    broadcast_rate: float = 25.0
+    alerts_dir: Path = field(default_factory=lambda: _default_dir("alerts"))
 
     def __repr__(self) -> str:  # never print the token, even by accident
         return f"Settings(token={'***' if self.token else None}, base_url={self.base_url!r}, ...)"
@@ -64,7 +67,26 @@ class Settings:
             raise ConfigError(
                 f"ANTIFRAUD_WEBHOOK_PORT must be a number, not {port_text!r}"
             ) from None
+        admins_text = get("ANTIFRAUD_ADMINS") or ""
+        try:
+            admins = frozenset(int(a) for a in admins_text.replace(" ", "").split(",") if a)
+        except ValueError:
+            raise ConfigError(
+                f"ANTIFRAUD_ADMINS must be Telegram user ids separated by commas, not {admins_text!r}"
+            ) from None
+        rate_text = get("ANTIFRAUD_BROADCAST_RATE") or "25"
+        try:
+            rate = float(rate_text)
+            if not 0 < rate <= 1000:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(
+                f"ANTIFRAUD_BROADCAST_RATE must be messages per second (0-1000], not {rate_text!r}"
+            ) from None
         return cls(
+            admins=admins,
+            broadcast_rate=rate,
+            alerts_dir=Path(get("ANTIFRAUD_ALERTS_DIR") or _default_dir("alerts")),
             token=get("TELEGRAM_BOT_TOKEN"),
             base_url=get("TELEGRAM_BASE_URL") or DEFAULT_BASE_URL,
             intents_dir=Path(get("ANTIFRAUD_INTENTS_DIR") or _default_dir("intents")),

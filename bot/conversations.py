@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.content.yaml_lines import LineDict, LineList, YamlError, load_yaml
 from bot.core.responder import Responder
 from bot.core.types import Reply, ReplyKind
-from bot.store.preferences import SqlitePreferenceStore
+from bot.store.database import Database
 from bot.telegram import fake_updates
 from bot.telegram.app import build_application
 from bot.telegram.fake_api import FakeBotApi
@@ -351,7 +351,9 @@ class _Conversation:
         sent = [m for m in self.api.sent() if int(m.get("chat_id", 0)) == user.chat_id]
         if sent and _labels(sent[-1]):
             self.last_buttons[user.name] = _labels(sent[-1])
-        reply = self.recorder.replies[-1] if self.recorder.replies else None
+        # The first Reply of the turn is the bot's decision (answer, menu, fallback); later
+        # ones are what an action built on it (a subscription status, a notice).
+        reply = self.recorder.replies[0] if self.recorder.replies else None
         said = [str(m.get("text", "")) for m in sent]
         buttons = [label for label, _ in _labels(sent[-1])] if sent else []
         problems = _check(turn.expect, said, buttons, reply)
@@ -392,17 +394,21 @@ def _check(
 async def run_script(script: Script, responder: Responder) -> ScriptResult:
     api = FakeBotApi()
     application = build_application(
-        Settings(token=TOKEN), responder, SqlitePreferenceStore(":memory:"), request=api
+        Settings(token=TOKEN), responder, Database(":memory:"), request=api
     )
     recorder = _RecordingResponder(responder)
     result = ScriptResult(script)
     async with application:
-        application.bot_data[RESPONDER] = recorder
-        conversation = _Conversation(script, application, api, recorder)
-        for turn in script.turns:
-            failure = await conversation.play(turn)
-            if failure is not None:
-                result.failures.append(failure)
+        await application.start()
+        try:
+            application.bot_data[RESPONDER] = recorder
+            conversation = _Conversation(script, application, api, recorder)
+            for turn in script.turns:
+                failure = await conversation.play(turn)
+                if failure is not None:
+                    result.failures.append(failure)
+        finally:
+            await application.stop()
     return result
 
 

@@ -14,7 +14,7 @@ from bot.content.loader import load_content
 from bot.content.model import Content
 from bot.conversations import ScriptError, ScriptResult, load_script, run_script
 from bot.core.responder import Responder
-from bot.store.preferences import SqlitePreferenceStore
+from bot.store.database import Database
 from bot.telegram.app import build_application
 from bot.telegram.fake_api import FakeBotApi
 
@@ -40,12 +40,12 @@ def api() -> FakeBotApi:
 @pytest.fixture
 async def app(responder: Responder, api: FakeBotApi) -> AsyncIterator[Application]:
     settings = Settings(token=TEST_TOKEN)
-    application = build_application(
-        settings, responder, SqlitePreferenceStore(":memory:"), request=api
-    )
+    application = build_application(settings, responder, Database(":memory:"), request=api)
     async with application:
+        await application.start()  # running, as in production (no updater: nothing polls)
         api.clear()  # forget initialize()'s getMe: tests look at what the handlers sent
         yield application
+        await application.stop()
 
 
 # -- conversation scripts: each tests/conversations/*.yaml is one test item ------------------

@@ -97,12 +97,12 @@ def test_run_uses_polling_or_webhook_as_configured(monkeypatch) -> None:
 def test_base_url_override_reaches_the_bot() -> None:
     from bot.config import Settings
     from bot.core.responder import Responder
-    from bot.store.preferences import SqlitePreferenceStore
+    from bot.store.database import Database
     from bot.telegram.app import build_application
 
     settings = Settings.from_env(
         {"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_BASE_URL": "http://127.0.0.1:8081/bot"}
     )
     responder = Responder.__new__(Responder)  # the handlers are not called here
-    app = build_application(settings, responder, SqlitePreferenceStore(":memory:"))
+    app = build_application(settings, responder, Database(":memory:"))
     assert app.bot.base_url == "http://127.0.0.1:8081/bot1:x"

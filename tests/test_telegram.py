@@ -137,7 +137,9 @@ async def test_commands_are_registered_in_both_languages(app: Application, api: 
     languages = {c.get("language_code") for c in calls}
     assert {"zh", "en", None} <= languages
     english = next(c for c in calls if c.get("language_code") == "en")
-    assert {c["command"] for c in english["commands"]} == {"start", "help", "tips", "stats", "lang"}
+    names = {c["command"] for c in english["commands"]}
+    assert {"start", "help", "tips", "stats", "lang", "subscribe", "forget"} <= names
+    assert "broadcast" not in names
 
 
 async def test_error_path_logs_and_still_replies(

@@ -474,17 +474,17 @@ def _check_placeholders(
         )
 
 
+# fmt: off
 REQUIRED_UI = (
-    "fallback",
-    "did_you_mean",
-    "non_text",
-    "error",
-    "lang_prompt",
-    "lang_switched",
-    "sources_heading",
-    "menu_button",
-    "group_hint",
+    "fallback", "did_you_mean", "non_text", "error", "lang_prompt", "lang_switched",
+    "sources_heading", "menu_button", "group_hint",
+    "sub_done", "sub_status", "sub_removed", "sub_none", "topic_fraud", "topic_traffic",
+    "topic_safety", "area_any", "area_button", "area_prompt", "unsubscribe_button", "settings",
+    "settings_not_subscribed", "settings_lang_unset", "forget_done", "admin_refused",
+    "bc_choose", "bc_none", "bc_preview", "bc_confirm_button", "bc_cancel_button", "bc_started",
+    "bc_already", "bc_expired", "bc_cancelled", "bc_report",
 )
+# fmt: on
 
 
 def load_content(
@@ -519,4 +519,5 @@ def load_content(
         ui=parts.ui,
         settings=parts.matching,
         rewrites=parts.rewrites,
+        areas=parts.areas,
     )

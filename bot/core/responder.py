@@ -123,8 +123,12 @@ class Responder:
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def ui(self, key: str, lang: str) -> str:
-        return self.render(self.content.ui[key][self._lang(lang)], lang)
+    def ui(self, key: str, lang: str, **fields: object) -> str:
+        """A fixed message; `fields` fill its {name} slots (alert counts, settings)."""
+        text = self.render(self.content.ui[key][self._lang(lang)], self._lang(lang))
+        for name, value in fields.items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
 
     def render(self, template: str, lang: str) -> str:
         """Fill placeholders; number each figure's source; drop lines with unset contacts."""

@@ -13,44 +13,41 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.broadcast.outbox import Outbox
 from bot.config import Settings
 from bot.core.responder import Responder
-from bot.store.preferences import PreferenceStore
-from bot.telegram import handlers
+from bot.store.database import Database
+from bot.store.preferences import SqlitePreferenceStore
+from bot.store.subscriptions import SqliteSubscriptionStore
+from bot.telegram import broadcasts, handlers, subscriptions
 
 COMMANDS = ("start", "help", "tips", "stats", "lang")
-# Shown in Telegram's command menu, per the resident's app language.
+SUBSCRIPTION_COMMANDS = ("subscribe", "unsubscribe", "mysettings", "forget")
+# Shown in Telegram's command menu, per the resident's app language. /broadcast is left out:
+# residents need not see it, and administrators know it.
 COMMAND_DESCRIPTIONS = {
-    "zh": {
-        "start": "开始 / 话题菜单",
-        "help": "我能做什么",
-        "tips": "防骗要点",
-        "stats": "数据",
-        "lang": "切换语言",
-    },
-    "en": {
-        "start": "Start / topic menu",
-        "help": "What I can do",
-        "tips": "How to avoid scams",
-        "stats": "Figures",
-        "lang": "Switch language",
-    },
-}
+    "zh": {"start": "开始 / 话题菜单", "help": "我能做什么", "tips": "防骗要点",
+           "stats": "数据", "lang": "切换语言", "subscribe": "订阅预警",
+           "unsubscribe": "退订预警", "mysettings": "查看保存的信息", "forget": "删除我的信息"},
+    "en": {"start": "Start / topic menu", "help": "What I can do", "tips": "How to avoid scams",
+           "stats": "Figures", "lang": "Switch language", "subscribe": "Get alerts",
+           "unsubscribe": "Stop alerts", "mysettings": "What you store about me",
+           "forget": "Delete my data"},
+}  # fmt: skip
 
 
-async def _set_commands(application: Application) -> None:
+async def _on_start_up(application: Application) -> None:
+    names = COMMANDS + SUBSCRIPTION_COMMANDS
     for lang, descriptions in COMMAND_DESCRIPTIONS.items():
-        commands = [BotCommand(name, descriptions[name]) for name in COMMANDS]
+        commands = [BotCommand(name, descriptions[name]) for name in names]
         await application.bot.set_my_commands(commands, language_code=lang)
-    default = [BotCommand(n, COMMAND_DESCRIPTIONS["zh"][n]) for n in COMMANDS]
+    default = [BotCommand(n, COMMAND_DESCRIPTIONS["zh"][n]) for n in names]
     await application.bot.set_my_commands(default)
+    await broadcasts.resume_broadcasts(application)
 
 
 def build_application(
-    settings: Settings,
-    responder: Responder,
-    store: PreferenceStore,
-    request: BaseRequest | None = None,
+    settings: Settings, responder: Responder, database: Database, request: BaseRequest | None = None
 ) -> Application:
     """The whole bot. `request` replaces the HTTP transport (the fake Bot API in tests)."""
     if not settings.token:
@@ -59,26 +56,38 @@ def build_application(
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.base_url)
-        .post_init(_set_commands)
+        .post_init(_on_start_up)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
-    application.bot_data[handlers.RESPONDER] = responder
-    application.bot_data[handlers.STORE] = store
+    application.bot_data.update(
+        {
+            handlers.RESPONDER: responder,
+            handlers.STORE: SqlitePreferenceStore(database),
+            subscriptions.SUBSCRIPTIONS: SqliteSubscriptionStore(database),
+            broadcasts.OUTBOX: Outbox(database),
+            broadcasts.SETTINGS: settings,
+        }
+    )
 
     application.add_handler(CommandHandler(list(COMMANDS), handlers.on_command))
-    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    application.add_handler(CommandHandler("subscribe", subscriptions.on_subscribe))
+    application.add_handler(CommandHandler("unsubscribe", subscriptions.on_unsubscribe))
+    application.add_handler(CommandHandler("mysettings", subscriptions.on_mysettings))
+    application.add_handler(CommandHandler("forget", subscriptions.on_forget))
+    application.add_handler(CommandHandler("broadcast", broadcasts.on_broadcast))
     application.add_handler(
-        MessageHandler(
-            filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED, handlers.on_text
-        )
+        CallbackQueryHandler(subscriptions.on_subscription_button, pattern=r"^sub:")
+    )
+    application.add_handler(CallbackQueryHandler(broadcasts.on_broadcast_button, pattern=r"^bc:"))
+    application.add_handler(CallbackQueryHandler(handlers.on_button))
+    edited = filters.UpdateType.EDITED
+    application.add_handler(
+        MessageHandler(filters.TEXT & ~filters.COMMAND & ~edited, handlers.on_text)
     )
     application.add_handler(
-        MessageHandler(
-            ~filters.TEXT & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED,
-            handlers.on_non_text,
-        )
+        MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & ~edited, handlers.on_non_text)
     )
     application.add_error_handler(handlers.on_error)
     return application

@@ -51,6 +51,7 @@ class FakeBotApi(BaseRequest):
     chat_faults: dict[int, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)
     # Called before each sendMessage is answered: tests use it to stop or slow a broadcast.
     before_send: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    chat_member_status: str = "administrator"  # what getChatMember says of anyone asked
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
     # -- BaseRequest interface ----------------------------------------------------------------
@@ -164,6 +165,30 @@ class FakeBotApi(BaseRequest):
             return pending
         if method in ("sendMessage", "editMessageText", "sendPhoto", "sendDocument"):
             return self._message(params)
+        if method == "getChatMember":
+            user = {"id": int(params.get("user_id", 0)), "is_bot": False, "first_name": "Member"}
+            return {
+                "status": self.chat_member_status,
+                "user": user,
+                **(
+                    {
+                        "can_be_edited": False,
+                        "is_anonymous": False,
+                        "can_manage_chat": True,
+                        "can_delete_messages": True,
+                        "can_manage_video_chats": True,
+                        "can_restrict_members": True,
+                        "can_promote_members": False,
+                        "can_change_info": True,
+                        "can_invite_users": True,
+                        "can_post_stories": False,
+                        "can_edit_stories": False,
+                        "can_delete_stories": False,
+                    }
+                    if self.chat_member_status == "administrator"
+                    else {}
+                ),
+            }
         return True
 
     def _message(self, params: dict[str, Any]) -> dict[str, Any]:

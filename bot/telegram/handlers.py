@@ -6,6 +6,7 @@ No decision is made here that the core could make: these functions only translat
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
 from telegram.constants import ChatType
@@ -20,13 +21,17 @@ log = logging.getLogger(__name__)
 
 RESPONDER = "responder"  # bot_data key; a reload swaps the whole Responder at once
 STORE = "preferences"
+# Intents that act rather than answer, registered by the modules that implement the action.
+INTENT_ACTIONS: dict[
+    str, Callable[[Update, ContextTypes.DEFAULT_TYPE, Message], Awaitable[None]]
+] = {}
 
 
-def _responder(context: ContextTypes.DEFAULT_TYPE) -> Responder:
+def responder_of(context: ContextTypes.DEFAULT_TYPE) -> Responder:
     return context.bot_data[RESPONDER]
 
 
-def _store(context: ContextTypes.DEFAULT_TYPE) -> PreferenceStore:
+def store_of(context: ContextTypes.DEFAULT_TYPE) -> PreferenceStore:
     return context.bot_data[STORE]
 
 
@@ -35,7 +40,7 @@ def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | N
     user = update.effective_user
     if user is None:
         return None
-    return _store(context).get_language(user.id) or user.language_code
+    return store_of(context).get_language(user.id) or user.language_code
 
 
 async def send_reply(message: Message, reply: Reply, quote: bool = False) -> None:
@@ -72,7 +77,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None or not message.text:
         return
     name = message.text.split()[0].lstrip("/").split("@")[0].lower()
-    reply = _responder(context).command(name, user_language(update, context) or "")
+    reply = responder_of(context).command(name, user_language(update, context) or "")
     if reply is not None:
         await send_reply(message, reply, quote=_is_group(update))
 
@@ -86,8 +91,11 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = _addressed_text(message, context.bot.username)
         if text is None:
             return  # group chatter not meant for the bot
-    responder = _responder(context)
+    responder = responder_of(context)
     reply = responder.respond(Turn(text or "", lang_hint=user_language(update, context)))
+    if reply.intent in INTENT_ACTIONS:  # "我要订阅" does what /subscribe does
+        await INTENT_ACTIONS[reply.intent](update, context, message)
+        return
     log.info(
         "answered kind=%s intent=%s score=%.1f lang=%s",
         reply.kind.value,
@@ -103,7 +111,7 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     if message is None or _is_group(update):
         return
-    reply = _responder(context).notice(
+    reply = responder_of(context).notice(
         "non_text", user_language(update, context) or "", with_menu=True
     )
     await send_reply(message, reply)
@@ -120,10 +128,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if action.startswith("lang:") and update.effective_user is not None:
         lang = action.partition(":")[2]
         if lang in ("zh", "en"):
-            _store(context).set_language(update.effective_user.id, lang)
-    reply = _responder(context).press(action, lang)
+            store_of(context).set_language(update.effective_user.id, lang)
+    reply = responder_of(context).press(action, lang)
     if reply is None:  # a stale button from old content, or forged callback data
-        reply = _responder(context).menu("main", lang)
+        reply = responder_of(context).menu("main", lang)
     if isinstance(query.message, Message):
         await send_reply(query.message, reply)
 
@@ -136,7 +144,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(update, Update) or update.effective_message is None:
         return
     try:
-        reply = _responder(context).notice("error", user_language(update, context) or "")
+        reply = responder_of(context).notice("error", user_language(update, context) or "")
         await send_reply(update.effective_message, reply)
     except Exception:  # the error reply itself failed (e.g. Telegram is down): log only
         log.warning("could not send the error reply", exc_info=True)

@@ -1,0 +1,78 @@
+"""Replies about what the bot stores for a resident: alert subscription, area, language.
+
+Pure functions over the Responder's content: the Telegram handlers only send them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.core.responder import Responder
+from bot.core.types import Button, Reply, ReplyKind
+from bot.store.subscriptions import TOPICS, Subscription
+
+
+def _topic_names(responder: Responder, topics: tuple[str, ...], lang: str) -> str:
+    separator = "、" if lang == "zh" else ", "
+    return separator.join(responder.ui(f"topic_{t}", lang) for t in topics)
+
+
+def _area_name(responder: Responder, area: str | None, lang: str) -> str:
+    if area and area in responder.content.areas:
+        return responder.content.areas[area][lang]
+    return responder.ui("area_any", lang)
+
+
+def subscription_status(
+    responder: Responder, subscription: Subscription, lang: str, preface_key: str | None = None
+) -> Reply:
+    lang = responder._lang(lang)
+    text = responder.ui(
+        "sub_status",
+        lang,
+        topics=_topic_names(responder, subscription.topics, lang),
+        area=_area_name(responder, subscription.area, lang),
+    )
+    if preface_key:
+        text = f"{responder.ui(preface_key, lang)}\n{text}"
+    buttons = tuple(
+        Button(
+            ("✅ " if t in subscription.topics else "⬜ ") + responder.ui(f"topic_{t}", lang),
+            f"sub:topic:{t}",
+        )
+        for t in TOPICS
+    ) + (
+        Button(responder.ui("area_button", lang), "sub:areas"),
+        Button(responder.ui("unsubscribe_button", lang), "sub:off"),
+    )
+    return Reply(text=text, lang=lang, kind=ReplyKind.NOTICE, buttons=buttons)
+
+
+def area_menu(responder: Responder, lang: str) -> Reply:
+    lang = responder._lang(lang)
+    buttons = (Button(responder.ui("area_any", lang), "sub:area:all"),) + tuple(
+        Button(names[lang], f"sub:area:{area}") for area, names in responder.content.areas.items()
+    )
+    return Reply(
+        text=responder.ui("area_prompt", lang), lang=lang, kind=ReplyKind.MENU, buttons=buttons
+    )
+
+
+def stored_data(
+    responder: Responder, language: str | None, subscription: Subscription | None, lang: str
+) -> Reply:
+    """What /mysettings shows: everything the bot keeps about this resident."""
+    lang = responder._lang(lang)
+    chosen = {"zh": "中文", "en": "English"}.get(language or "") or responder.ui(
+        "settings_lang_unset", lang
+    )
+    if subscription is None:
+        summary = responder.ui("settings_not_subscribed", lang)
+    else:
+        since = datetime.fromtimestamp(subscription.created_at, UTC).strftime("%Y-%m-%d")
+        summary = (
+            f"{_topic_names(responder, subscription.topics, lang)}; "
+            f"{_area_name(responder, subscription.area, lang)}; {since}"
+        )
+    text = responder.ui("settings", lang, language=chosen, subscription=summary)
+    return Reply(text=text, lang=lang, kind=ReplyKind.NOTICE)

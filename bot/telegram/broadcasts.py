@@ -1,0 +1,200 @@
+"""/broadcast for administrators: preview with the audience size, confirm, send, report.
+
+Every step checks the sender's id against ANTIFRAUD_ADMINS on the server: a button's callback
+data can be forged by any client, so pressing "send" proves nothing by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from telegram import Message, Update
+from telegram.ext import Application, ContextTypes
+
+from bot.broadcast.alerts import Alert, AlertError, load_alert, quick_alert
+from bot.broadcast.outbox import Outbox
+from bot.broadcast.sender import BroadcastReport, BroadcastSender
+from bot.config import Settings
+from bot.core.responder import Responder
+from bot.core.types import Button, Reply, ReplyKind
+from bot.telegram.handlers import RESPONDER, responder_of, send_reply, user_language
+from bot.telegram.subscriptions import SUBSCRIPTIONS
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "outbox"
+SETTINGS = "settings"
+DRAFTS = "alert_drafts"  # alerts typed after /broadcast, waiting for confirmation
+TASKS = "broadcast_tasks"
+
+
+def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
+    return context.bot_data[SETTINGS]
+
+
+def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str) -> bool:
+    user = update.effective_user
+    allowed = user is not None and user.id in _settings(context).admins
+    if not allowed:
+        log.warning("refused %s from non-admin user %s", action, user.id if user else "?")
+    return allowed
+
+
+def alert_files(settings: Settings, responder: Responder) -> tuple[list[Alert], list[str]]:
+    """Alerts waiting in the alerts folder, and the errors of the files that do not load."""
+    alerts, errors = [], []
+    folder = Path(settings.alerts_dir)
+    for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
+        try:
+            alerts.append(load_alert(path, set(responder.content.areas)))
+        except AlertError as exc:
+            errors.append(str(exc))
+    return alerts, errors
+
+
+def _find_alert(context: ContextTypes.DEFAULT_TYPE, alert_id: str) -> Alert | None:
+    drafts: dict[str, Alert] = context.bot_data.setdefault(DRAFTS, {})
+    if alert_id in drafts:
+        return drafts[alert_id]
+    alerts, _ = alert_files(_settings(context), responder_of(context))
+    return next((a for a in alerts if a.id == alert_id), None)
+
+
+def _preview(context: ContextTypes.DEFAULT_TYPE, alert: Alert, lang: str) -> Reply:
+    responder = responder_of(context)
+    audience = context.bot_data[OUTBOX].audience_size(alert)
+    text = responder.ui(
+        "bc_preview", lang, audience=audience, text=f"{alert.render('zh')}\n\n{alert.render('en')}"
+    )
+    buttons = (
+        Button(responder.ui("bc_confirm_button", lang), f"bc:send:{alert.id}"),
+        Button(responder.ui("bc_cancel_button", lang), f"bc:cancel:{alert.id}"),
+    )
+    return Reply(text=text, lang=lang, kind=ReplyKind.NOTICE, buttons=buttons)
+
+
+async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    responder = responder_of(context)
+    lang = responder._lang(user_language(update, context))
+    if not _is_admin(update, context, "/broadcast"):
+        await send_reply(message, responder.notice("admin_refused", lang))
+        return
+    text = (message.text or "").partition(" ")[2].strip() or "\n".join(
+        (message.text or "").splitlines()[1:]
+    ).strip()
+    if text:
+        alert = quick_alert(text)
+        context.bot_data.setdefault(DRAFTS, {})[alert.id] = alert
+        await send_reply(message, _preview(context, alert, lang))
+        return
+    alerts, errors = alert_files(_settings(context), responder)
+    outbox: Outbox = context.bot_data[OUTBOX]
+    waiting = [a for a in alerts if not a.expired() and outbox.status(a.id) is None]
+    notes = "\n".join(errors)
+    if not waiting:
+        reply = responder.notice("bc_none", lang)
+        await send_reply(message, Reply(f"{reply.text}\n{notes}".strip(), lang, reply.kind))
+        return
+    buttons = tuple(Button(f"{a.id}: {a.title[lang]}"[:60], f"bc:preview:{a.id}") for a in waiting)
+    text = f"{responder.ui('bc_choose', lang)}\n{notes}".strip()
+    await send_reply(message, Reply(text, lang, ReplyKind.MENU, buttons=buttons))
+
+
+async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message):
+        return
+    await query.answer()
+    responder = responder_of(context)
+    lang = responder._lang(user_language(update, context))
+    parts = (query.data or "").split(":", 2)
+    step = parts[1] if len(parts) > 1 else ""
+    alert_id = parts[2] if len(parts) > 2 else ""
+    if not _is_admin(update, context, f"broadcast button {step}"):
+        await send_reply(query.message, responder.notice("admin_refused", lang))
+        return
+    alert = _find_alert(context, alert_id)
+    if step == "cancel" or alert is None:
+        context.bot_data.setdefault(DRAFTS, {}).pop(alert_id, None)
+        await send_reply(query.message, responder.notice("bc_cancelled", lang))
+        return
+    if step == "preview":
+        await send_reply(query.message, _preview(context, alert, lang))
+        return
+    if step != "send":
+        return
+    if alert.expired():
+        await send_reply(
+            query.message,
+            Reply(responder.ui("bc_expired", lang, id=alert.id), lang, ReplyKind.NOTICE),
+        )
+        return
+    user = update.effective_user
+    queued = context.bot_data[OUTBOX].enqueue(alert, started_by=user.id if user else None)
+    context.bot_data.setdefault(DRAFTS, {}).pop(alert_id, None)
+    if queued is None:
+        text = responder.ui("bc_already", lang, id=alert.id)
+    else:
+        text = responder.ui("bc_started", lang, id=alert.id, audience=queued)
+        log.info("broadcast %s queued for %d subscribers", alert.id, queued)
+        start_sending(context.application, alert.id)
+    await send_reply(query.message, Reply(text, lang, ReplyKind.NOTICE))
+
+
+def report_text(responder: Responder, report: BroadcastReport, lang: str) -> str:
+    return responder.ui(
+        "bc_report",
+        lang,
+        id=report.alert_id,
+        sent=report.sent,
+        blocked=report.blocked,
+        failed=report.failed,
+        pending=report.pending,
+        seconds=f"{report.seconds:.1f}",
+        rate=f"{report.rate:.1f}",
+    )
+
+
+def start_sending(application: Application, alert_id: str) -> asyncio.Task:
+    """Send in the background; report to the admin who started it when done."""
+
+    async def send_and_report() -> BroadcastReport:
+        data = application.bot_data
+        settings: Settings = data[SETTINGS]
+        sender = BroadcastSender(
+            application.bot, data[OUTBOX], data[SUBSCRIPTIONS], rate=settings.broadcast_rate
+        )
+        report = await sender.run(alert_id)
+        log.info(
+            "broadcast %s: %d sent, %d blocked, %d failed in %.1f s",
+            alert_id,
+            report.sent,
+            report.blocked,
+            report.failed,
+            report.seconds,
+        )
+        status = data[OUTBOX].status(alert_id)
+        if status is not None and status.started_by:
+            responder: Responder = data[RESPONDER]
+            text = report_text(responder, report, responder.default_lang)
+            try:
+                await application.bot.send_message(status.started_by, text)
+            except Exception:  # the report is a courtesy; the broadcast itself is done
+                log.warning("could not send the broadcast report", exc_info=True)
+        return report
+
+    task = application.create_task(send_and_report(), name=f"broadcast {alert_id}")
+    application.bot_data.setdefault(TASKS, []).append(task)
+    return task
+
+
+async def resume_broadcasts(application: Application) -> None:
+    """After a restart (or a crash), finish every broadcast that was still sending."""
+    for alert_id in application.bot_data[OUTBOX].unfinished():
+        log.info("resuming broadcast %s", alert_id)
+        start_sending(application, alert_id)
