@@ -72,7 +72,8 @@ class Settings:
             admins = frozenset(int(a) for a in admins_text.replace(" ", "").split(",") if a)
         except ValueError:
             raise ConfigError(
-                f"ANTIFRAUD_ADMINS must be Telegram user ids separated by commas, not {admins_text!r}"
+                "ANTIFRAUD_ADMINS must be Telegram user ids separated by commas, "
+                f"not {admins_text!r}"
             ) from None
         rate_text = get("ANTIFRAUD_BROADCAST_RATE") or "25"
         try:

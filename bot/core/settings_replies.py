@@ -35,13 +35,15 @@ def subscription_status(
     )
     if preface_key:
         text = f"{responder.ui(preface_key, lang)}\n{text}"
-    buttons = tuple(
+    toggles = [
         Button(
             ("✅ " if t in subscription.topics else "⬜ ") + responder.ui(f"topic_{t}", lang),
             f"sub:topic:{t}",
         )
         for t in TOPICS
-    ) + (
+    ]
+    buttons = (
+        *toggles,
         Button(responder.ui("area_button", lang), "sub:areas"),
         Button(responder.ui("unsubscribe_button", lang), "sub:off"),
     )
@@ -50,9 +52,10 @@ def subscription_status(
 
 def area_menu(responder: Responder, lang: str) -> Reply:
     lang = responder._lang(lang)
-    buttons = (Button(responder.ui("area_any", lang), "sub:area:all"),) + tuple(
+    areas = [
         Button(names[lang], f"sub:area:{area}") for area, names in responder.content.areas.items()
-    )
+    ]
+    buttons = (Button(responder.ui("area_any", lang), "sub:area:all"), *areas)
     return Reply(
         text=responder.ui("area_prompt", lang), lang=lang, kind=ReplyKind.MENU, buttons=buttons
     )
