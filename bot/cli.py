@@ -6,13 +6,19 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.config import CONTACT_VARIABLES, ConfigError, Settings
 from bot.content.checks import example_conflicts
 from bot.content.loader import InvalidContent, load_content
 from bot.core.responder import Responder
 from bot.core.types import Reply, Turn
+
+if TYPE_CHECKING:  # imported lazily at run time: `chat` and `match` need no Telegram stack
+    from telegram.request import BaseRequest
+
+    from bot.broadcast.sender import BroadcastReport
+    from bot.store.database import Database
 
 
 def load_responder(settings: Settings) -> Responder:
@@ -153,6 +159,90 @@ def cmd_converse(args: argparse.Namespace, responder: Responder, out: TextIO) ->
     return 0 if failed == 0 else 1
 
 
+# -- broadcast -----------------------------------------------------------------------------
+
+
+async def send_alert(
+    settings: Settings, database: Database, alert_id: str, request: BaseRequest | None = None
+) -> BroadcastReport:
+    """Send what is pending for an alert, through TELEGRAM_BASE_URL like the bot."""
+    from telegram import Bot
+
+    from bot.broadcast.outbox import Outbox
+    from bot.broadcast.sender import BroadcastSender
+    from bot.store.subscriptions import SqliteSubscriptionStore
+
+    bot = Bot(settings.token or "", base_url=settings.base_url, request=request)
+    async with bot:
+        sender = BroadcastSender(
+            bot,
+            Outbox(database),
+            SqliteSubscriptionStore(database),
+            rate=settings.broadcast_rate,
+        )
+        return await sender.run(alert_id)
+
+
+def cmd_broadcast(
+    args: argparse.Namespace,
+    settings: Settings,
+    responder: Responder,
+    out: TextIO,
+    request: BaseRequest | None = None,
+) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from bot.broadcast.alerts import AlertError, load_alert
+    from bot.broadcast.outbox import Outbox
+    from bot.privacy import configure_logging
+    from bot.store.database import Database
+
+    try:
+        alert = load_alert(Path(args.alert), set(responder.content.areas))
+    except AlertError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if alert.expired():
+        print(f"alert {alert.id} expired at {alert.expires}; nothing sent", file=sys.stderr)
+        return 1
+    database = Database(settings.db_path)
+    outbox = Outbox(database)
+    if args.dry_run:
+        print(
+            f"alert {alert.id}: {outbox.audience_size(alert)} subscriber(s) would get it", file=out
+        )
+        print(f"--- zh ---\n{alert.render('zh')}\n--- en ---\n{alert.render('en')}", file=out)
+        return 0
+    if not settings.token:
+        print("TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, [settings.token])
+    queued = outbox.enqueue(alert)
+    if queued is None:
+        print(f"alert {alert.id} was queued before: finishing what is still pending", file=out)
+    else:
+        print(f"alert {alert.id}: queued for {queued} subscriber(s)", file=out)
+    report = asyncio.run(send_alert(settings, database, alert.id, request))
+    from bot.telegram.broadcasts import report_text
+
+    print(report_text(responder, report, "en"), file=out)
+    return 0
+
+
+def cmd_broadcast_status(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    from bot.broadcast.outbox import Outbox
+    from bot.store.database import Database
+
+    status = Outbox(Database(settings.db_path)).status(args.alert_id)
+    if status is None:
+        print(f"no broadcast {args.alert_id!r}", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{k} {v}" for k, v in status.counts.items())
+    print(f"{status.alert_id}: {status.status}; {status.total} queued: {counts}", file=out)
+    return 0
+
+
 # -- validate ------------------------------------------------------------------------------
 
 
@@ -216,6 +306,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     match.add_argument("--lang", choices=["zh", "en"], help="language hint for textless input")
     sub.add_parser("validate", help="load and check all intents and content")
+    broadcast = sub.add_parser("broadcast", help="send an alert file to its subscribers")
+    broadcast.add_argument("alert", help="the alert's YAML file")
+    broadcast.add_argument(
+        "--dry-run", action="store_true", help="show the audience size and the texts; send nothing"
+    )
+    status = sub.add_parser("broadcast-status", help="progress of a broadcast")
+    status.add_argument("alert_id")
     converse = sub.add_parser("converse", help="play conversation scripts (files or folders)")
     converse.add_argument("paths", nargs="+")
     converse.add_argument("-v", "--verbose", action="store_true", help="list passing scripts too")
@@ -223,8 +320,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(
-    argv: Sequence[str] | None = None, out: TextIO | None = None, inp: TextIO | None = None
+    argv: Sequence[str] | None = None,
+    out: TextIO | None = None,
+    inp: TextIO | None = None,
+    request: BaseRequest | None = None,
 ) -> int:
+    """The console script. `request` replaces the Bot API transport (tests only)."""
     out = out or sys.stdout
     inp = inp or sys.stdin
     args = build_parser().parse_args(argv)
@@ -236,6 +337,8 @@ def main(
         return 2
     if command == "validate":
         return cmd_validate(settings, out)
+    if command == "broadcast-status":
+        return cmd_broadcast_status(args, settings, out)
     try:
         responder = load_responder(settings)
     except InvalidContent as exc:
@@ -249,6 +352,8 @@ def main(
         return cmd_run(settings, responder)
     if command == "converse":
         return cmd_converse(args, responder, out)
+    if command == "broadcast":
+        return cmd_broadcast(args, settings, responder, out, request)
     if not hasattr(args, "lang"):
         args.lang = None
     return cmd_chat(args, responder, out, inp)

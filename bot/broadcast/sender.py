@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import warnings
 from collections.abc import Awaitable, Callable
@@ -107,7 +108,9 @@ class BroadcastSender:
     ) -> None:
         self.bot, self.outbox, self.subscriptions = bot, outbox, subscriptions
         self.limiter = RateLimiter(rate, clock, sleep)
-        self.concurrency = concurrency
+        # Enough sends in flight to keep the rate through a 200 ms round trip, and no more:
+        # each one in flight when the process is killed may be delivered twice on resume.
+        self.concurrency = concurrency or max(1, min(32, math.ceil((rate or 100.0) * 0.2)))
         self.max_attempts, self.backoff = max_attempts, backoff
         self.per_chat_interval = per_chat_interval
         self.clock, self.sleep = clock, sleep

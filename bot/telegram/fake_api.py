@@ -52,6 +52,8 @@ class FakeBotApi(BaseRequest):
     # Called before each sendMessage is answered: tests use it to stop or slow a broadcast.
     before_send: Callable[[dict[str, Any]], Awaitable[None]] | None = None
     chat_member_status: str = "administrator"  # what getChatMember says of anyone asked
+    keep_calls: bool = True  # benchmarks turn this off so 100,000 sends cost no memory here
+    sent_count: int = 0
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
     # -- BaseRequest interface ----------------------------------------------------------------
@@ -86,7 +88,10 @@ class FakeBotApi(BaseRequest):
             return chat_fault
         if self.before_send is not None and api_method == "sendMessage":
             await self.before_send(params)
-        self.calls.append(ApiCall(api_method, params))
+        if api_method == "sendMessage":
+            self.sent_count += 1
+        if self.keep_calls:
+            self.calls.append(ApiCall(api_method, params))
         result = self._answer(api_method, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
 

@@ -1,0 +1,133 @@
+"""Broadcast to 100,000 subscribers in SQLite through the fake Bot API (no added latency).
+
+Run alone: `python -m bench.bench_broadcast`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from telegram import Bot
+
+from bot.broadcast.alerts import Alert
+from bot.broadcast.outbox import Outbox
+from bot.broadcast.sender import BroadcastSender
+from bot.store.database import Database
+from bot.store.subscriptions import TOPICS
+from bot.telegram.fake_api import FakeBotApi
+
+ALERT = Alert("bench", {"zh": "预警", "en": "Alert"}, {"zh": "正文", "en": "Body"}, ("fraud",))
+SUBSCRIBERS = 100_000
+
+
+def _database(folder: Path, subscribers: int) -> Database:
+    db = Database(str(folder / f"bench-{subscribers}.db"))
+    now = time.time()
+    topics = "," + ",".join(TOPICS) + ","
+    with db.transaction() as connection:
+        connection.executemany(
+            "INSERT INTO subscribers (chat_id, user_id, lang, topics, area, active, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, NULL, 1, ?, ?)",
+            ((i, i, "zh" if i % 3 else "en", topics, now, now) for i in range(1, subscribers + 1)),
+        )
+    return db
+
+
+async def _send(
+    db: Database, rate: float | None, alert_id: str, stop_after: int | None = None
+) -> tuple[int, float]:
+    api = FakeBotApi(keep_calls=False)
+    stop = asyncio.Event()
+    if stop_after:
+
+        async def stop_at_limit(params: dict) -> None:
+            if api.sent_count >= stop_after:
+                stop.set()
+
+        api.before_send = stop_at_limit
+    async with Bot("1:bench", request=api) as bot:
+        sender = BroadcastSender(bot, Outbox(db), _NoSubscriptions(), rate=rate)
+        start = time.perf_counter()
+        report = await sender.run(alert_id, stop=stop)
+        return report.sent, time.perf_counter() - start
+
+
+class _NoSubscriptions:
+    """Nobody is blocked or migrated in this run."""
+
+    def deactivate(self, chat_id: int) -> None: ...
+
+    def move_chat(self, old: int, new: int) -> None: ...
+
+
+def _enqueue(db: Database, alert_id: str) -> float:
+    start = time.perf_counter()
+    Outbox(db).enqueue(Alert(alert_id, ALERT.title, ALERT.body, ALERT.topics))
+    return time.perf_counter() - start
+
+
+def _peak_traced(db: Database, alert_id: str, messages: int) -> float:
+    """Peak Python memory (MiB) while enqueueing everyone and sending `messages` of them.
+
+    tracemalloc slows Python down several times, so the large run stops after the first
+    20,000: by then the sender has long reached its steady state (a page of 500 rows).
+    """
+    tracemalloc.start()
+    _enqueue(db, alert_id)
+    asyncio.run(_send(db, None, alert_id, stop_after=messages))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def run() -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        db = _database(Path(folder), SUBSCRIBERS)
+        enqueue = _enqueue(db, "unlimited")
+        sent, seconds = asyncio.run(_send(db, None, "unlimited"))
+        ceiling = sent / seconds
+        rows = []
+        for rate, messages in ((25.0, 500), (1000.0, 20_000)):
+            alert_id = f"limited-{rate:g}"
+            _enqueue(db, alert_id)
+            sent_limited, elapsed = asyncio.run(_send(db, rate, alert_id, stop_after=messages))
+            # n messages span n-1 intervals at the limit: compare like with like.
+            achieved = (sent_limited - 1) / elapsed
+            rows.append(
+                f"| at the limit, {rate:g}/s | {sent_limited:,} of {SUBSCRIBERS:,} | "
+                f"{elapsed:.1f} | {achieved:.2f} | {100 * (achieved / rate - 1):+.2f}% |"
+            )
+        small = _database(Path(folder), 10_000)
+        memory_small = _peak_traced(small, "memory", 10_000)
+        memory_large = _peak_traced(db, "memory", 20_000)
+        max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return "\n".join(
+        [
+            "## Broadcast",
+            "",
+            f"{SUBSCRIBERS:,} subscribers in SQLite (WAL), fake Bot API with no added latency, "
+            "default concurrency for the rate. Each limited run sends a sample (the limit would "
+            "take 67 minutes for all 100,000 at 25/s) from the same 100,000-row outbox.",
+            "",
+            "| run | messages | seconds | achieved msg/s | vs limit |",
+            "|---|---|---|---|---|",
+            f"| limit lifted (engine ceiling) | {sent:,} | {seconds:.1f} | {ceiling:,.0f} | — |",
+            *rows,
+            "",
+            f"- enqueue {SUBSCRIBERS:,} outbox rows (one SQL statement): {enqueue:.2f} s",
+            f"- peak Python memory (tracemalloc) while enqueueing everyone and sending: "
+            f"{memory_small:.1f} MiB for 10,000 subscribers (all sent), {memory_large:.1f} MiB for "
+            f"{SUBSCRIBERS:,} (first 20,000 sent): flat, because rows are streamed 500 at a time",
+            f"- process peak RSS over the whole benchmark: {max_rss:.0f} MiB",
+            "",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    print(run())
