@@ -19,6 +19,7 @@ from bot.content.model import (
     Localized,
     Location,
     Menu,
+    RedFlag,
     ReplyText,
     Source,
 )
@@ -39,6 +40,8 @@ CONTENT_SECTIONS = (
     "matching",
     "rewrites",
     "areas",
+    "red_flags",
+    "risk",
 )
 MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead", "clear_ratio"}
 
@@ -269,12 +272,14 @@ class _ContentParts:
     matching: dict[str, float]
     rewrites: dict[str, dict[str, str]]
     areas: dict[str, Localized]
+    red_flags: dict[str, RedFlag]
+    risk: dict[str, float]
     # where each item was defined, for cross-reference errors
     where: dict[tuple[str, str], Location]
 
 
 def _read_content(folder: Path, errors: list[ContentError]) -> _ContentParts:
-    parts = _ContentParts({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+    parts = _ContentParts({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
     for path in _yaml_files(folder, errors):
         root = _read_file(path, errors)
         if root is None:
@@ -306,6 +311,17 @@ def _read_entry(
     reader: _Reader, parts: _ContentParts, section: str, key: str, value: Any, line: int
 ) -> None:
     what = f"{section}.{key}"
+    if section == "risk":
+        if key not in ("high", "medium"):
+            reader.error(line, f"risk levels are 'high' and 'medium', not {key!r}")
+        elif not isinstance(value, (int, float)) or isinstance(value, bool):
+            reader.error(line, f"risk.{key} must be a number of points")
+        else:
+            parts.risk[key] = float(value)
+        return
+    if section == "red_flags":
+        _read_red_flag(reader, parts, key, value, line)
+        return
     if section == "rewrites":
         if key not in LANGUAGES:
             reader.error(line, f"rewrites are per language ({', '.join(LANGUAGES)}), not {key!r}")
@@ -386,6 +402,45 @@ def _read_entry(
         parts.areas[key] = _plain_localized(reader, mapping, what)
 
 
+FLAG_WEIGHTS = ("high", "medium", "low")
+
+
+def _patterns(reader: _Reader, mapping: LineDict, key: str, what: str,
+              required: bool) -> tuple[re.Pattern[str], ...]:
+    if key not in mapping:
+        if required:
+            reader.error(mapping.line, f"{what} is missing {key!r}")
+        return ()
+    texts, lines = reader.string_list(mapping[key], mapping.line_of(key), f"{what}.{key}")
+    compiled = []
+    for text, line in zip(texts, lines, strict=True):
+        try:
+            compiled.append(re.compile(text, re.IGNORECASE))
+        except re.error as exc:
+            reader.error(line, f"{what}.{key}: bad regular expression: {exc}")
+    return tuple(compiled)
+
+
+def _read_red_flag(reader: _Reader, parts: _ContentParts, key: str, value: Any,
+                   line: int) -> None:
+    what = f"red_flags.{key}"
+    mapping = reader.mapping(value, line, what)
+    if mapping is None:
+        return
+    reader.keys(mapping, ("weight", "suggests", "patterns", "unless", "explain"),
+                ("weight", "patterns", "explain"), what)
+    weight = str(mapping.get("weight", ""))
+    if weight not in FLAG_WEIGHTS:
+        reader.error(mapping.line_of("weight"), f"{what}.weight must be one of {FLAG_WEIGHTS}")
+    suggests = mapping.get("suggests")
+    parts.red_flags[key] = RedFlag(
+        key, weight, str(suggests) if suggests else None,
+        _patterns(reader, mapping, "patterns", what, True),
+        _patterns(reader, mapping, "unless", what, False),
+        reader.localized(mapping, "explain", what),
+    )
+
+
 def _plain_localized(reader: _Reader, mapping: LineDict, what: str) -> Localized:
     """A mapping that is itself {zh: ..., en: ...}."""
     reader.keys(mapping, LANGUAGES, (), what)
@@ -443,6 +498,10 @@ def _check_references(
             _check_placeholders(
                 value, f"ui.{key}.{lang}", parts.where[("ui", key)], parts, known_contacts, error
             )
+    for flag in parts.red_flags.values():
+        if flag.suggests and flag.suggests not in intents:
+            error(parts.where[("red_flags", flag.id)],
+                  f"red flag {flag.id!r} suggests unknown intent {flag.suggests!r}")
     for key in parts.contacts:
         if key not in known_contacts:
             error(
@@ -520,4 +579,6 @@ def load_content(
         settings=parts.matching,
         rewrites=parts.rewrites,
         areas=parts.areas,
+        red_flags=parts.red_flags,
+        risk_levels=parts.risk,
     )

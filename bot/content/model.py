@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,18 @@ class Menu:
 
 
 @dataclass(frozen=True)
+class RedFlag:
+    """A sign of a scam in a received message (content/red_flags.yaml)."""
+
+    id: str
+    weight: str  # high | medium | low
+    suggests: str | None  # the fraud.* intent it points at
+    patterns: tuple[re.Pattern[str], ...]
+    unless: tuple[re.Pattern[str], ...]
+    explain: Localized
+
+
+@dataclass(frozen=True)
 class Content:
     """Everything the bot knows, validated and cross-referenced."""
 
@@ -86,3 +99,5 @@ class Content:
     # colloquial or chat-speak forms -> standard forms, per language (咋 -> 怎么, thx -> thanks)
     rewrites: dict[str, dict[str, str]] = field(default_factory=dict)
     areas: dict[str, Localized] = field(default_factory=dict)  # townships, for alert targeting
+    red_flags: dict[str, RedFlag] = field(default_factory=dict)
+    risk_levels: dict[str, float] = field(default_factory=dict)  # points for "high", "medium"

@@ -41,6 +41,10 @@ def normalize_text(text: str) -> str:
     return " ".join(kept.split())
 
 
+def traditional_to_simplified(text: str) -> str:
+    return _T2S.convert(text)
+
+
 def has_han(text: str) -> bool:
     return _HAN.search(text) is not None
 
