@@ -7,11 +7,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bench_accuracy, bench_broadcast, bench_conversations, bench_matching
+from bench import (
+    bench_accuracy,
+    bench_broadcast,
+    bench_conversations,
+    bench_matching,
+    bench_scam,
+)
 from bench.harness import machine_description
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-BENCHMARKS = (bench_accuracy, bench_matching, bench_conversations, bench_broadcast)
+BENCHMARKS = (bench_accuracy, bench_matching, bench_conversations, bench_scam, bench_broadcast)
 
 
 def main() -> int:

@@ -128,6 +128,38 @@ def cmd_chat(args: argparse.Namespace, responder: Responder, out: TextIO, inp: T
         _print_reply(reply, out)
 
 
+# -- check ---------------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace, responder: Responder, out: TextIO, inp: TextIO) -> int:
+    """Rate messages for scam risk; --jsonl reads {"text": ...} lines from standard input."""
+    if args.jsonl:
+        for number, line in enumerate(inp, 1):
+            if not line.strip():
+                continue
+            try:
+                text = json.loads(line)["text"]
+                if not isinstance(text, str):
+                    raise TypeError("text must be a string")
+            except (ValueError, KeyError, TypeError) as exc:
+                print(f'stdin:{number}: expected {{"text": ...}}: {exc}', file=sys.stderr)
+                return 2
+            result = responder.checker.check(text)
+            print(json.dumps(result.as_json(), ensure_ascii=False), file=out)
+        return 0
+    if not args.text:
+        print("check: give a TEXT, or --jsonl to read lines from standard input", file=sys.stderr)
+        return 2
+    result = responder.checker.check(" ".join(args.text))
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False), file=out)
+    else:
+        from bot.core.check_replies import check_reply
+
+        print(check_reply(responder, result, args.lang or responder.default_lang).text, file=out)
+    return 0
+
+
 # -- converse ------------------------------------------------------------------------------
 
 
@@ -306,6 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     match.add_argument("--lang", choices=["zh", "en"], help="language hint for textless input")
     sub.add_parser("validate", help="load and check all intents and content")
+    check = sub.add_parser("check", help="is this message a scam? red flags and risk")
+    check.add_argument("text", nargs="*")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument(
+        "--jsonl", action="store_true", help='read {"text": ...} lines from standard input'
+    )
+    check.add_argument("--lang", choices=["zh", "en"], help="language of the verdict")
     broadcast = sub.add_parser("broadcast", help="send an alert file to its subscribers")
     broadcast.add_argument("alert", help="the alert's YAML file")
     broadcast.add_argument(
@@ -352,6 +391,8 @@ def main(
         return cmd_run(settings, responder)
     if command == "converse":
         return cmd_converse(args, responder, out)
+    if command == "check":
+        return cmd_check(args, responder, out, inp)
     if command == "broadcast":
         return cmd_broadcast(args, settings, responder, out, request)
     if not hasattr(args, "lang"):

@@ -74,6 +74,7 @@ class Turn:
     action: str  # one of ACTIONS
     value: str
     expect: dict[str, Any]
+    reply_to: str | None = None  # the text of the message this one replies to
 
 
 @dataclass(frozen=True)
@@ -167,12 +168,12 @@ def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn
     if not isinstance(item, LineDict):
         raise ScriptError(path, line, "a turn must be a mapping")
     for key in item:
-        if key not in (*ACTIONS, "user", "expect"):
+        if key not in (*ACTIONS, "user", "expect", "reply_to"):
             raise ScriptError(
                 path,
                 item.line_of(key),
                 f"unknown key {key!r} in a turn "
-                f"(allowed: {', '.join((*ACTIONS, 'user', 'expect'))})",
+                f"(allowed: {', '.join((*ACTIONS, 'user', 'expect', 'reply_to'))})",
             )
     actions = [a for a in ACTIONS if a in item]
     if len(actions) != 1:
@@ -219,7 +220,10 @@ def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn
             checks[key] = True
         else:
             checks[key] = str(raw)
-    return Turn(line, user, action, value, checks)
+    reply_to = item.get("reply_to")
+    if reply_to is not None and action not in ("say", "command"):
+        raise ScriptError(path, item.line_of("reply_to"), "reply_to goes with say or command")
+    return Turn(line, user, action, value, checks, str(reply_to) if reply_to else None)
 
 
 def load_script(path: Path) -> Script:
@@ -333,6 +337,9 @@ class _Conversation:
                 {"message": fake_updates.message_dict(sender, chat, **content)}, bot
             )
         extra: dict[str, Any] = {}
+        if turn.reply_to:
+            someone = fake_updates.user_dict(9_999_999, "Someone", None)
+            extra["reply_to_message"] = fake_updates.message_dict(someone, chat, text=turn.reply_to)
         if turn.action == "forward":
             extra["forward_origin"] = {
                 "type": "hidden_user",

@@ -42,5 +42,7 @@ def configure_logging(level: str, secrets: list[str]) -> None:
     redactor = RedactingFilter(secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)
-    # httpx logs every request URL, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # httpx logs every request URL, and Bot API URLs contain the token; python-telegram-bot
+    # logs whole updates and replies at DEBUG, and those hold what residents wrote.
+    for noisy in ("httpx", "telegram", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -405,8 +405,9 @@ def _read_entry(
 FLAG_WEIGHTS = ("high", "medium", "low")
 
 
-def _patterns(reader: _Reader, mapping: LineDict, key: str, what: str,
-              required: bool) -> tuple[re.Pattern[str], ...]:
+def _patterns(
+    reader: _Reader, mapping: LineDict, key: str, what: str, required: bool
+) -> tuple[re.Pattern[str], ...]:
     if key not in mapping:
         if required:
             reader.error(mapping.line, f"{what} is missing {key!r}")
@@ -421,20 +422,25 @@ def _patterns(reader: _Reader, mapping: LineDict, key: str, what: str,
     return tuple(compiled)
 
 
-def _read_red_flag(reader: _Reader, parts: _ContentParts, key: str, value: Any,
-                   line: int) -> None:
+def _read_red_flag(reader: _Reader, parts: _ContentParts, key: str, value: Any, line: int) -> None:
     what = f"red_flags.{key}"
     mapping = reader.mapping(value, line, what)
     if mapping is None:
         return
-    reader.keys(mapping, ("weight", "suggests", "patterns", "unless", "explain"),
-                ("weight", "patterns", "explain"), what)
+    reader.keys(
+        mapping,
+        ("weight", "suggests", "patterns", "unless", "explain"),
+        ("weight", "patterns", "explain"),
+        what,
+    )
     weight = str(mapping.get("weight", ""))
     if weight not in FLAG_WEIGHTS:
         reader.error(mapping.line_of("weight"), f"{what}.weight must be one of {FLAG_WEIGHTS}")
     suggests = mapping.get("suggests")
     parts.red_flags[key] = RedFlag(
-        key, weight, str(suggests) if suggests else None,
+        key,
+        weight,
+        str(suggests) if suggests else None,
         _patterns(reader, mapping, "patterns", what, True),
         _patterns(reader, mapping, "unless", what, False),
         reader.localized(mapping, "explain", what),
@@ -500,8 +506,10 @@ def _check_references(
             )
     for flag in parts.red_flags.values():
         if flag.suggests and flag.suggests not in intents:
-            error(parts.where[("red_flags", flag.id)],
-                  f"red flag {flag.id!r} suggests unknown intent {flag.suggests!r}")
+            error(
+                parts.where[("red_flags", flag.id)],
+                f"red flag {flag.id!r} suggests unknown intent {flag.suggests!r}",
+            )
     for key in parts.contacts:
         if key not in known_contacts:
             error(
@@ -542,6 +550,9 @@ REQUIRED_UI = (
     "settings_not_subscribed", "settings_lang_unset", "forget_done", "admin_refused",
     "bc_choose", "bc_none", "bc_preview", "bc_confirm_button", "bc_cancel_button", "bc_started",
     "bc_already", "bc_expired", "bc_cancelled", "bc_report",
+    "check_high", "check_medium", "check_low", "check_flags", "check_type", "check_advice_high",
+    "check_advice_medium", "check_usage", "guard_warning", "guard_on", "guard_off",
+    "guard_admin_only",
 )
 # fmt: on
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from bot.content.loader import PLACEHOLDER
 from bot.content.model import Content
 from bot.core.matcher import IntentIndex, MatchSettings
+from bot.core.scam_check import ScamChecker
 from bot.core.types import LANGUAGES, Button, MatchResult, Reply, ReplyKind, Turn
 
 MAX_FOLLOW_UPS = 3
@@ -27,6 +28,7 @@ class Responder:
         self.default_lang = default_lang if default_lang in LANGUAGES else "zh"
         settings = MatchSettings(**content.settings) if content.settings else MatchSettings()
         self.index = IntentIndex(content.intents, settings, content.rewrites)
+        self.checker = ScamChecker(content, self.index)
 
     # -- entry points ------------------------------------------------------------------------
 

@@ -48,6 +48,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     UNIQUE (alert_id, chat_id)
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (alert_id, status, id);
+CREATE TABLE IF NOT EXISTS group_guard (
+    chat_id INTEGER PRIMARY KEY,
+    enabled INTEGER NOT NULL
+);
 """
 
 

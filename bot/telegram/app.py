@@ -17,27 +17,30 @@ from bot.broadcast.outbox import Outbox
 from bot.config import Settings
 from bot.core.responder import Responder
 from bot.store.database import Database
+from bot.store.group_guard import SqliteGuardStore
 from bot.store.preferences import SqlitePreferenceStore
 from bot.store.subscriptions import SqliteSubscriptionStore
-from bot.telegram import broadcasts, handlers, subscriptions
+from bot.telegram import broadcasts, handlers, scam_guard, subscriptions
 
 COMMANDS = ("start", "help", "tips", "stats", "lang")
+CHECK_COMMANDS = ("check",)
 SUBSCRIPTION_COMMANDS = ("subscribe", "unsubscribe", "mysettings", "forget")
 # Shown in Telegram's command menu, per the resident's app language. /broadcast is left out:
 # residents need not see it, and administrators know it.
 COMMAND_DESCRIPTIONS = {
     "zh": {"start": "开始 / 话题菜单", "help": "我能做什么", "tips": "防骗要点",
-           "stats": "数据", "lang": "切换语言", "subscribe": "订阅预警",
+           "stats": "数据", "lang": "切换语言", "check": "查一查可疑消息", "subscribe": "订阅预警",
            "unsubscribe": "退订预警", "mysettings": "查看保存的信息", "forget": "删除我的信息"},
     "en": {"start": "Start / topic menu", "help": "What I can do", "tips": "How to avoid scams",
-           "stats": "Figures", "lang": "Switch language", "subscribe": "Get alerts",
+           "stats": "Figures", "lang": "Switch language", "check": "Check a suspicious message",
+           "subscribe": "Get alerts",
            "unsubscribe": "Stop alerts", "mysettings": "What you store about me",
            "forget": "Delete my data"},
 }  # fmt: skip
 
 
 async def _on_start_up(application: Application) -> None:
-    names = COMMANDS + SUBSCRIPTION_COMMANDS
+    names = COMMANDS + CHECK_COMMANDS + SUBSCRIPTION_COMMANDS
     for lang, descriptions in COMMAND_DESCRIPTIONS.items():
         commands = [BotCommand(name, descriptions[name]) for name in names]
         await application.bot.set_my_commands(commands, language_code=lang)
@@ -68,6 +71,7 @@ def build_application(
             subscriptions.SUBSCRIPTIONS: SqliteSubscriptionStore(database),
             broadcasts.OUTBOX: Outbox(database),
             broadcasts.SETTINGS: settings,
+            scam_guard.GUARD: SqliteGuardStore(database),
         }
     )
 
@@ -77,6 +81,8 @@ def build_application(
     application.add_handler(CommandHandler("mysettings", subscriptions.on_mysettings))
     application.add_handler(CommandHandler("forget", subscriptions.on_forget))
     application.add_handler(CommandHandler("broadcast", broadcasts.on_broadcast))
+    application.add_handler(CommandHandler("check", scam_guard.on_check))
+    application.add_handler(CommandHandler("guard", scam_guard.on_guard))
     application.add_handler(
         CallbackQueryHandler(subscriptions.on_subscription_button, pattern=r"^sub:")
     )
@@ -84,10 +90,23 @@ def build_application(
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     edited = filters.UpdateType.EDITED
     application.add_handler(
+        MessageHandler(
+            filters.FORWARDED & filters.ChatType.PRIVATE & ~edited, scam_guard.on_forward
+        )
+    )
+    application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & ~edited, handlers.on_text)
     )
     application.add_handler(
         MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & ~edited, handlers.on_non_text)
+    )
+    # A second handler group: the guard reads every group message, whatever group 0 did.
+    application.add_handler(
+        MessageHandler(
+            (filters.TEXT | filters.CAPTION) & filters.ChatType.GROUPS & ~filters.COMMAND & ~edited,
+            scam_guard.on_group_message,
+        ),
+        group=1,
     )
     application.add_error_handler(handlers.on_error)
     return application

@@ -13,7 +13,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.core.responder import Responder
-from bot.core.types import Reply, Turn
+from bot.core.types import Reply, ReplyKind, Turn
 from bot.store.preferences import PreferenceStore
 from bot.telegram.replies import keyboard, split_text
 
@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 RESPONDER = "responder"  # bot_data key; a reload swaps the whole Responder at once
 STORE = "preferences"
+# The paste check, registered by bot.telegram.scam_guard: (looks_received, check_and_reply).
+PASTE_CHECK: tuple[Callable[[str], bool], Callable[..., Awaitable[None]]] | None = None
 # Intents that act rather than answer, registered by the modules that implement the action.
 INTENT_ACTIONS: dict[
     str, Callable[[Update, ContextTypes.DEFAULT_TYPE, Message], Awaitable[None]]
@@ -59,7 +61,7 @@ def _is_group(update: Update) -> bool:
     return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
-def _addressed_text(message: Message, bot_username: str) -> str | None:
+def addressed_text(message: Message, bot_username: str) -> str | None:
     """In a group, the text meant for the bot (mention removed), or None if not for us."""
     text = message.text or ""
     mention = f"@{bot_username}".lower()
@@ -88,11 +90,18 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     text: str | None = message.text
     if _is_group(update):
-        text = _addressed_text(message, context.bot.username)
+        text = addressed_text(message, context.bot.username)
         if text is None:
             return  # group chatter not meant for the bot
     responder = responder_of(context)
     reply = responder.respond(Turn(text or "", lang_hint=user_language(update, context)))
+    if not _is_group(update) and text and PASTE_CHECK is not None and PASTE_CHECK[0](text):
+        # A long paste or a text with a link is most likely a message they received: check
+        # it, unless it is harmless and the resident was really asking about a topic.
+        result = responder.checker.check(text)
+        if result.risk != "low" or reply.kind is not ReplyKind.ANSWER:
+            await PASTE_CHECK[1](update, context, message, result)
+            return
     if reply.intent in INTENT_ACTIONS:  # "我要订阅" does what /subscribe does
         await INTENT_ACTIONS[reply.intent](update, context, message)
         return
