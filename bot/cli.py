@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from bot.config import CONTACT_VARIABLES, ConfigError, Settings
@@ -49,34 +49,47 @@ def _match_result(responder: Responder, text: str, lang: str | None) -> dict[str
     }
 
 
-def cmd_match(args: argparse.Namespace, responder: Responder, out: TextIO, inp: TextIO) -> int:
+def _answer_texts(
+    args: argparse.Namespace,
+    out: TextIO,
+    inp: TextIO,
+    name: str,
+    answer: Callable[[str], dict[str, object]],
+    plain: Callable[[str], str],
+) -> int:
+    """TEXT as plain text or --json, or --jsonl: one {"text": ...} per input line, one JSON
+    result per output line, so authors can run a whole file of messages at once."""
     if args.jsonl:
         for number, line in enumerate(inp, 1):
             if not line.strip():
                 continue
             try:
-                item = json.loads(line)
-                text = item["text"]
+                text = json.loads(line)["text"]
                 if not isinstance(text, str):
                     raise TypeError("text must be a string")
             except (ValueError, KeyError, TypeError) as exc:
                 print(f'stdin:{number}: expected {{"text": ...}}: {exc}', file=sys.stderr)
                 return 2
-            print(
-                json.dumps(_match_result(responder, text, args.lang), ensure_ascii=False), file=out
-            )
+            print(json.dumps(answer(text), ensure_ascii=False), file=out)
         return 0
     if not args.text:
-        print("match: give a TEXT, or --jsonl to read lines from standard input", file=sys.stderr)
+        print(f"{name}: give a TEXT, or --jsonl to read lines from standard input", file=sys.stderr)
         return 2
     text = " ".join(args.text)
-    result = _match_result(responder, text, args.lang)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False), file=out)
-    else:
-        choices = f" (did you mean: {', '.join(result['choices'])})" if result["choices"] else ""
-        print(f"{result['intent'] or 'fallback'}  score={result['score']}{choices}", file=out)
+    print(json.dumps(answer(text), ensure_ascii=False) if args.json else plain(text), file=out)
     return 0
+
+
+def cmd_match(args: argparse.Namespace, responder: Responder, out: TextIO, inp: TextIO) -> int:
+    def plain(text: str) -> str:
+        result = responder.match(text, args.lang)
+        if result.choices:
+            return f"did you mean: {', '.join(result.choices)}  score={result.score}"
+        return f"{result.intent or 'fallback'}  score={result.score}"
+
+    return _answer_texts(
+        args, out, inp, "match", lambda text: _match_result(responder, text, args.lang), plain
+    )
 
 
 # -- chat ----------------------------------------------------------------------------------
@@ -132,32 +145,18 @@ def cmd_chat(args: argparse.Namespace, responder: Responder, out: TextIO, inp: T
 
 
 def cmd_check(args: argparse.Namespace, responder: Responder, out: TextIO, inp: TextIO) -> int:
-    """Rate messages for scam risk; --jsonl reads {"text": ...} lines from standard input."""
-    if args.jsonl:
-        for number, line in enumerate(inp, 1):
-            if not line.strip():
-                continue
-            try:
-                text = json.loads(line)["text"]
-                if not isinstance(text, str):
-                    raise TypeError("text must be a string")
-            except (ValueError, KeyError, TypeError) as exc:
-                print(f'stdin:{number}: expected {{"text": ...}}: {exc}', file=sys.stderr)
-                return 2
-            result = responder.checker.check(text)
-            print(json.dumps(result.as_json(), ensure_ascii=False), file=out)
-        return 0
-    if not args.text:
-        print("check: give a TEXT, or --jsonl to read lines from standard input", file=sys.stderr)
-        return 2
-    result = responder.checker.check(" ".join(args.text))
-    if args.json:
-        print(json.dumps(result.as_json(), ensure_ascii=False), file=out)
-    else:
-        from bot.core.check_replies import check_reply
+    """Rate messages for scam risk: the verdict as the bot words it, or JSON."""
+    from bot.core.check_replies import check_reply
 
-        print(check_reply(responder, result, args.lang or responder.default_lang).text, file=out)
-    return 0
+    lang = args.lang or responder.default_lang
+    return _answer_texts(
+        args,
+        out,
+        inp,
+        "check",
+        lambda text: responder.checker.check(text).as_json(),
+        lambda text: check_reply(responder, responder.checker.check(text), lang).text,
+    )
 
 
 # -- converse ------------------------------------------------------------------------------
@@ -324,6 +323,14 @@ def cmd_run(settings: Settings, responder: Responder) -> int:
     return 0
 
 
+def _text_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text", nargs="*")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--jsonl", action="store_true", help='read {"text": ...} lines from standard input'
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="antifraud-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command")
@@ -331,19 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to the bot offline in this terminal (default)")
     chat.add_argument("--lang", choices=["zh", "en"])
     match = sub.add_parser("match", help="show which intent a question matches")
-    match.add_argument("text", nargs="*")
-    match.add_argument("--json", action="store_true", help="print one JSON object")
-    match.add_argument(
-        "--jsonl", action="store_true", help='read {"text": ...} lines from standard input'
-    )
+    _text_arguments(match)
     match.add_argument("--lang", choices=["zh", "en"], help="language hint for textless input")
     sub.add_parser("validate", help="load and check all intents and content")
     check = sub.add_parser("check", help="is this message a scam? red flags and risk")
-    check.add_argument("text", nargs="*")
-    check.add_argument("--json", action="store_true", help="print one JSON object")
-    check.add_argument(
-        "--jsonl", action="store_true", help='read {"text": ...} lines from standard input'
-    )
+    _text_arguments(check)
     check.add_argument("--lang", choices=["zh", "en"], help="language of the verdict")
     broadcast = sub.add_parser("broadcast", help="send an alert file to its subscribers")
     broadcast.add_argument("alert", help="the alert's YAML file")

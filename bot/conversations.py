@@ -22,7 +22,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
-from bot.content.yaml_lines import LineDict, LineList, YamlError, load_yaml
+from bot.content.yaml_lines import LineDict, LineList, LocatedError, YamlError, load_yaml
 from bot.core.responder import Responder
 from bot.core.types import Reply, ReplyKind
 from bot.store.database import Database
@@ -49,12 +49,8 @@ USER_KEYS = ("language_code", "first_name", "chat")
 TOKEN = "100000:conversation-test-token"  # noqa: S105
 
 
-class ScriptError(Exception):
+class ScriptError(LocatedError):
     """The script itself is wrong (not the bot): reported with file and line."""
-
-    def __init__(self, path: Path, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path, self.line, self.message = path, line, message
 
 
 @dataclass(frozen=True)

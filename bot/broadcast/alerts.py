@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.content.yaml_lines import LineDict, YamlError, load_yaml
+from bot.content.yaml_lines import LineDict, LocatedError, YamlError, load_yaml
 from bot.core.types import LANGUAGES
 from bot.store.subscriptions import TOPICS
 
@@ -17,10 +17,8 @@ ALERT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ALERT_KEYS = ("version", "id", "title", "body", "topics", "areas", "expires")
 
 
-class AlertError(Exception):
-    def __init__(self, path: Path, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path, self.line, self.message = path, line, message
+class AlertError(LocatedError):
+    """An alert file is wrong: reported with file and line."""
 
 
 @dataclass(frozen=True)

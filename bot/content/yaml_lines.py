@@ -32,14 +32,18 @@ class LineList(list):
         return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
-class YamlError(Exception):
-    """A YAML file could not be parsed; `line` is 1-based."""
+class LocatedError(Exception):
+    """Something wrong in a file an author wrote, reported as `path:line: message`."""
 
     def __init__(self, path: Path, line: int, message: str) -> None:
         super().__init__(f"{path}:{line}: {message}")
         self.path = path
         self.line = line
         self.message = message
+
+
+class YamlError(LocatedError):
+    """A YAML file could not be parsed; `line` is 1-based."""
 
 
 class _LineLoader(yaml.SafeLoader):
