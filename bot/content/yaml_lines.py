@@ -46,7 +46,12 @@ class YamlError(LocatedError):
     """A YAML file could not be parsed; `line` is 1-based."""
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (several times faster), the pure-Python one otherwise;
+# the line-keeping constructors below work on either.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:

@@ -158,6 +158,9 @@ class _KeywordTable:
         self.starts = np.array(self._starts, dtype=np.int64)
         self.lengths = np.array([len(p) for p in self.parts])
         self.long_parts = self.lengths >= 8
+        self.part_words = [frozenset(p.split()) for p in self.parts]  # English parts
+        self.part_syllables = [tuple(s for _, s in tokens) for tokens in self.part_tokens]
+        self.part_chars = [tuple(c for c, _ in tokens) for tokens in self.part_tokens]
         # Chinese look-up by first syllable, so a query is scanned once, not per keyword.
         self.by_first_syllable: dict[str, list[int]] = {}
         for number, tokens in enumerate(self.part_tokens):
@@ -406,7 +409,7 @@ class IntentIndex:
             table = self._en_keywords
             # Every word of the phrase must be there (misspellings were corrected on reading).
             words = {u for u in text.units if "_" not in u}
-            part_strength = np.array([1.0 if set(p.split()) <= words else 0.0 for p in table.parts])
+            part_strength = np.array([1.0 if p <= words else 0.0 for p in table.part_words])
         miss = np.ones(len(self.intent_ids))
         if len(table.parts):
             strength = np.minimum.reduceat(part_strength, table.starts)
@@ -421,15 +424,17 @@ class IntentIndex:
         """
         table = self._zh_keywords
         strength = np.zeros(len(table.parts))
-        for start, (_, syllable) in enumerate(tokens):
+        chars = tuple(c for c, _ in tokens)
+        syllables = tuple(s for _, s in tokens)
+        for start, syllable in enumerate(syllables):
             for part in table.by_first_syllable.get(syllable, ()):
-                wanted = table.part_tokens[part]
-                found = tokens[start : start + len(wanted)]
-                if len(found) < len(wanted) or any(
-                    f[1] != w[1] for f, w in zip(found, wanted, strict=True)
-                ):
+                wanted = table.part_syllables[part]
+                end = start + len(wanted)
+                if syllables[start:end] != wanted:
                     continue
-                replaced = sum(f[0] != w[0] for f, w in zip(found, wanted, strict=True))
+                replaced = sum(
+                    a != b for a, b in zip(chars[start:end], table.part_chars[part], strict=True)
+                )
                 if replaced == 0:
                     strength[part] = 1.0
                 elif replaced <= max(1, len(wanted) // 3) and replaced < len(wanted):
@@ -462,7 +467,8 @@ class IntentIndex:
             s.example_weight * example + s.coverage_weight * coverage + s.keyword_weight * keywords
         )
         order = np.argsort(-total, kind="stable")
-        return [(self.intent_ids[n], round(float(total[n]), 1)) for n in order]
+        rounded = np.round(total, 1).tolist()
+        return [(self.intent_ids[n], rounded[n]) for n in order.tolist()]
 
     # -- decision ---------------------------------------------------------------------------
 
