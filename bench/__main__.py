@@ -9,15 +9,27 @@ from pathlib import Path
 
 from bench import (
     bench_accuracy,
+    bench_baselines,
     bench_broadcast,
     bench_conversations,
+    bench_end_to_end,
     bench_matching,
+    bench_scaling,
     bench_scam,
 )
 from bench.harness import machine_description
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-BENCHMARKS = (bench_accuracy, bench_matching, bench_conversations, bench_scam, bench_broadcast)
+BENCHMARKS = (
+    bench_baselines,
+    bench_accuracy,
+    bench_matching,
+    bench_scaling,
+    bench_end_to_end,
+    bench_conversations,
+    bench_scam,
+    bench_broadcast,
+)
 
 
 def main() -> int:
