@@ -22,7 +22,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
-from bot.content.yaml_lines import LineDict, LineList, LocatedError, YamlError, load_yaml
+from bot.content.yaml_lines import LineDict, LineList, LocatedError, load_mapping
 from bot.core.responder import Responder
 from bot.core.types import Reply, ReplyKind
 from bot.store.database import Database
@@ -45,6 +45,7 @@ EXPECTATIONS = (
     "replies",
 )
 USER_KEYS = ("language_code", "first_name", "chat")
+SCRIPT_KEYS = ("version", "name", "users", "turns")
 # Never a real token: the transport is the in-process fake, nothing reaches Telegram.
 TOKEN = "100000:conversation-test-token"  # noqa: S105
 
@@ -223,19 +224,7 @@ def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn
 
 
 def load_script(path: Path) -> Script:
-    try:
-        root = load_yaml(path)
-    except YamlError as exc:
-        raise ScriptError(exc.path, exc.line, exc.message) from None
-    if not isinstance(root, LineDict):
-        raise ScriptError(path, 1, "a script must be a mapping with name and turns")
-    for key in root:
-        if key not in ("version", "name", "users", "turns"):
-            raise ScriptError(
-                path,
-                root.line_of(key),
-                f"unknown key {key!r} (allowed: version, name, users, turns)",
-            )
+    root = load_mapping(path, SCRIPT_KEYS, ScriptError, "a script")
     if not root.get("name"):
         raise ScriptError(path, root.line, "a script needs a 'name'")
     users = _load_users(root, path)

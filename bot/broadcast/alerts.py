@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.content.yaml_lines import LineDict, LocatedError, YamlError, load_yaml
+from bot.content.yaml_lines import LineDict, LocatedError, load_mapping
 from bot.core.types import LANGUAGES
 from bot.store.subscriptions import TOPICS
 
@@ -92,17 +92,7 @@ def _names(
 
 def load_alert(path: Path, areas: set[str]) -> Alert:
     """Read and check one alert file; AlertError says what is wrong, with file and line."""
-    try:
-        root = load_yaml(path)
-    except YamlError as exc:
-        raise AlertError(exc.path, exc.line, exc.message) from None
-    if not isinstance(root, LineDict):
-        raise AlertError(path, 1, "an alert is a mapping with id, title, body and topics")
-    for key in root:
-        if key not in ALERT_KEYS:
-            raise AlertError(
-                path, root.line_of(key), f"unknown key {key!r} (allowed: {', '.join(ALERT_KEYS)})"
-            )
+    root = load_mapping(path, ALERT_KEYS, AlertError, "an alert")
     alert_id = str(root.get("id", ""))
     if not ALERT_ID.match(alert_id):
         raise AlertError(

@@ -99,3 +99,25 @@ def load_yaml(path: Path) -> Any:
         raise YamlError(path, line, f"{exc.problem or exc.context}") from exc
     except yaml.YAMLError as exc:
         raise YamlError(path, 1, str(exc)) from exc
+
+
+def load_mapping(
+    path: Path, allowed: tuple[str, ...], error: type[LocatedError], what: str
+) -> LineDict:
+    """A file whose top level is a mapping with known keys (an alert, a script).
+
+    Every problem is raised as `error` with the file and line: a YAML syntax error, a top
+    level that is not a mapping, or an unknown key.
+    """
+    try:
+        root = load_yaml(path)
+    except YamlError as exc:
+        raise error(exc.path, exc.line, exc.message) from None
+    if not isinstance(root, LineDict):
+        raise error(path, 1, f"{what} must be a mapping with {', '.join(allowed[1:])}")
+    for key in root:
+        if key not in allowed:
+            raise error(
+                path, root.line_of(key), f"unknown key {key!r} (allowed: {', '.join(allowed)})"
+            )
+    return root
