@@ -34,11 +34,20 @@ def normalize_text(text: str) -> str:
     casefold handles English case; OpenCC maps Traditional to Simplified characters.
     Everything that is not a letter or a digit becomes a single space.
     """
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = unicodedata.normalize("NFKC", without_surrogates(text)).casefold()
     if _HAN.search(folded):
         folded = _T2S.convert(folded)
     kept = "".join(ch if _is_kept(ch) else " " for ch in folded)
     return " ".join(kept.split())
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """Lone surrogates (from JSON escapes like \\ud800) cannot be encoded as UTF-8, which
+    OpenCC and the Bot API need: drop them."""
+    return _SURROGATE.sub("", text)
 
 
 def traditional_to_simplified(text: str) -> str:

@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover
 
 from bot.content.model import Content, RedFlag
 from bot.core.matcher import IntentIndex
-from bot.core.normalize import has_han, traditional_to_simplified
+from bot.core.normalize import has_han, traditional_to_simplified, without_surrogates
 
 POINTS = {"high": 3.0, "medium": 2.0, "low": 1.0}
 TOPIC_VOTE = 0.05
@@ -81,7 +81,8 @@ def fold(text: str) -> str:
     Unlike the matcher's normalisation, punctuation stays: links, sentence ends and quotes
     are part of what the checker reads.
     """
-    folded = _FORMAT_CHARS.sub("", unicodedata.normalize("NFKC", text).casefold())
+    folded = _FORMAT_CHARS.sub("", unicodedata.normalize("NFKC", without_surrogates(text)))
+    folded = folded.casefold()
     return traditional_to_simplified(folded) if has_han(folded) else folded
 
 
