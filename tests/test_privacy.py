@@ -1,8 +1,9 @@
+import io
 import logging
 
 import pytest
 
-from bot.privacy import RedactingFilter, mask_personal_data
+from bot.privacy import configure_logging, mask_personal_data
 
 
 @pytest.mark.parametrize(
@@ -24,17 +25,15 @@ def test_ordinary_numbers_are_kept(keep: str) -> None:
     assert mask_personal_data(keep) == keep
 
 
-def test_log_filter_removes_token_and_personal_data() -> None:
-    record = logging.LogRecord(
-        "httpx",
-        logging.INFO,
-        __file__,
-        1,
-        "POST https://api.telegram.org/bot%s/sendMessage for %s",
-        ("123:SECRET", "13812345678"),
-        None,
-    )
-    RedactingFilter(["123:SECRET"]).filter(record)
-    message = record.getMessage()
-    assert "SECRET" not in message and "13812345678" not in message
-    assert "[TOKEN]" in message and "[PHONE]" in message
+def test_log_lines_lose_the_token_and_personal_data_even_in_tracebacks() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", ["123:SECRET"], stream=stream)
+    log = logging.getLogger("bot.test")
+    log.info("POST https://api.telegram.org/bot%s/sendMessage for %s", "123:SECRET", "13812345678")
+    try:
+        raise RuntimeError("failed calling https://api.telegram.org/bot123:SECRET/getMe")
+    except RuntimeError:
+        log.exception("request failed")
+    written = stream.getvalue()
+    assert "SECRET" not in written and "13812345678" not in written
+    assert "[TOKEN]" in written and "[PHONE]" in written and "RuntimeError" in written
