@@ -20,7 +20,7 @@ from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
 from bot.store.preferences import SqlitePreferenceStore
 from bot.store.subscriptions import SqliteSubscriptionStore
-from bot.telegram import broadcasts, handlers, scam_guard, subscriptions
+from bot.telegram import broadcasts, handlers, reload, scam_guard, subscriptions
 
 COMMANDS = ("start", "help", "tips", "stats", "lang")
 CHECK_COMMANDS = ("check",)
@@ -47,6 +47,7 @@ async def _on_start_up(application: Application) -> None:
     default = [BotCommand(n, COMMAND_DESCRIPTIONS["zh"][n]) for n in names]
     await application.bot.set_my_commands(default)
     await broadcasts.resume_broadcasts(application)
+    reload.reload_on_sighup(application)
 
 
 def build_application(
@@ -83,6 +84,7 @@ def build_application(
     application.add_handler(CommandHandler("broadcast", broadcasts.on_broadcast))
     application.add_handler(CommandHandler("check", scam_guard.on_check))
     application.add_handler(CommandHandler("guard", scam_guard.on_guard))
+    application.add_handler(CommandHandler("reload", reload.on_reload))
     application.add_handler(
         CallbackQueryHandler(subscriptions.on_subscription_button, pattern=r"^sub:")
     )

@@ -34,7 +34,7 @@ def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
     return context.bot_data[SETTINGS]
 
 
-def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str) -> bool:
+def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str) -> bool:
     user = update.effective_user
     allowed = user is not None and user.id in _settings(context).admins
     if not allowed:
@@ -81,7 +81,7 @@ async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     responder = responder_of(context)
     lang = responder._lang(user_language(update, context))
-    if not _is_admin(update, context, "/broadcast"):
+    if not is_admin(update, context, "/broadcast"):
         await send_reply(message, responder.notice("admin_refused", lang))
         return
     text = (message.text or "").partition(" ")[2].strip() or "\n".join(
@@ -115,7 +115,7 @@ async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     parts = (query.data or "").split(":", 2)
     step = parts[1] if len(parts) > 1 else ""
     alert_id = parts[2] if len(parts) > 2 else ""
-    if not _is_admin(update, context, f"broadcast button {step}"):
+    if not is_admin(update, context, f"broadcast button {step}"):
         await send_reply(query.message, responder.notice("admin_refused", lang))
         return
     alert = _find_alert(context, alert_id)
