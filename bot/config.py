@@ -45,6 +45,8 @@ class Settings:
     admins: frozenset[int] = frozenset()
     broadcast_rate: float = 25.0
     alerts_dir: Path = field(default_factory=lambda: _default_dir("alerts"))
+    flood_messages: int = 20  # more than this many messages ...
+    flood_window: float = 60.0  # ... in this many seconds, and a resident is slowed down
 
     def __repr__(self) -> str:  # never print the token, even by accident
         return f"Settings(token={'***' if self.token else None}, base_url={self.base_url!r}, ...)"
@@ -84,7 +86,20 @@ class Settings:
             raise ConfigError(
                 f"ANTIFRAUD_BROADCAST_RATE must be messages per second (0-1000], not {rate_text!r}"
             ) from None
+        flood_text = get("ANTIFRAUD_FLOOD_MESSAGES") or "20"
+        window_text = get("ANTIFRAUD_FLOOD_WINDOW") or "60"
+        try:
+            flood_messages, flood_window = int(flood_text), float(window_text)
+            if flood_messages < 1 or flood_window <= 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(
+                "ANTIFRAUD_FLOOD_MESSAGES must be a whole number >= 1 and "
+                f"ANTIFRAUD_FLOOD_WINDOW seconds > 0, not {flood_text!r} / {window_text!r}"
+            ) from None
         return cls(
+            flood_messages=flood_messages,
+            flood_window=flood_window,
             admins=admins,
             broadcast_rate=rate,
             alerts_dir=Path(get("ANTIFRAUD_ALERTS_DIR") or _default_dir("alerts")),

@@ -552,7 +552,7 @@ REQUIRED_UI = (
     "bc_already", "bc_expired", "bc_cancelled", "bc_report",
     "check_high", "check_medium", "check_low", "check_flags", "check_type", "check_advice_high",
     "check_advice_medium", "check_usage", "guard_warning", "guard_on", "guard_off",
-    "guard_admin_only", "reload_done", "reload_failed",
+    "guard_admin_only", "reload_done", "reload_failed", "flood_notice",
 )
 # fmt: on
 

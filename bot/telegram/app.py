@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -20,7 +21,7 @@ from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
 from bot.store.preferences import SqlitePreferenceStore
 from bot.store.subscriptions import SqliteSubscriptionStore
-from bot.telegram import broadcasts, handlers, reload, scam_guard, subscriptions
+from bot.telegram import broadcasts, flow, handlers, reload, scam_guard, subscriptions
 
 COMMANDS = ("start", "help", "tips", "stats", "lang")
 CHECK_COMMANDS = ("check",)
@@ -61,6 +62,7 @@ def build_application(
         .token(settings.token)
         .base_url(settings.base_url)
         .post_init(_on_start_up)
+        .concurrent_updates(flow.PerChatUpdateProcessor())
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -73,9 +75,11 @@ def build_application(
             broadcasts.OUTBOX: Outbox(database),
             broadcasts.SETTINGS: settings,
             scam_guard.GUARD: SqliteGuardStore(database),
+            flow.FLOOD_GUARD: flow.FloodGuard(settings.flood_messages, settings.flood_window),
         }
     )
 
+    application.add_handler(TypeHandler(Update, flow.on_any_update), group=-1)
     application.add_handler(CommandHandler(list(COMMANDS), handlers.on_command))
     application.add_handler(CommandHandler("subscribe", subscriptions.on_subscribe))
     application.add_handler(CommandHandler("unsubscribe", subscriptions.on_unsubscribe))

@@ -1,0 +1,99 @@
+"""How updates flow: concurrently across chats, in order within a chat, and no flooding.
+
+* PerChatUpdateProcessor: PTB runs updates of different chats at the same time, while the
+  updates of one chat wait for each other (a resident's second question is answered second).
+* FloodGuard: a resident sending more than N messages within a window gets one short "please
+  slow down" and then silence until the window has passed; everyone else is unaffected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, BaseUpdateProcessor, ContextTypes
+
+from bot.telegram.handlers import responder_of, send_reply, user_language
+
+log = logging.getLogger(__name__)
+FLOOD_GUARD = "flood_guard"  # bot_data key
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int | None, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = None
+        if isinstance(update, Update):
+            chat, user = update.effective_chat, update.effective_user
+            key = chat.id if chat else user.id if user else None
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:  # asyncio.Lock is first-come first-served: order is kept
+                await coroutine
+        finally:
+            if not lock.locked() and self._locks.get(key) is lock:
+                del self._locks[key]  # memory stays bounded by the chats in flight
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+class FloodGuard:
+    """Counts each resident's messages in a sliding window."""
+
+    def __init__(
+        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._seen: dict[int, deque[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    def admit(self, user_id: int) -> str:
+        """'ok', 'warn' (the first message over the limit) or 'drop' (the rest)."""
+        now = self.clock()
+        times = self._seen.setdefault(user_id, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        times.append(now)
+        if len(times) <= self.limit:
+            self._warned.pop(user_id, None)
+            return "ok"
+        warned_at = self._warned.get(user_id)
+        if warned_at is not None and warned_at > now - self.window:
+            return "drop"
+        self._warned[user_id] = now
+        return "warn"
+
+
+async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every other handler (group -1); stops the flood's updates there."""
+    user = update.effective_user
+    guard: FloodGuard | None = context.bot_data.get(FLOOD_GUARD)
+    if user is None or guard is None or user.is_bot:
+        return
+    verdict = guard.admit(user.id)
+    if verdict == "ok":
+        return
+    if verdict == "warn":
+        log.warning("flood control: user %s is over the limit", user.id)
+        message = update.effective_message
+        if message is not None:
+            lang = user_language(update, context) or ""
+            await send_reply(message, responder_of(context).notice("flood_notice", lang))
+    if update.callback_query is not None:
+        await update.callback_query.answer()  # stop the button's spinner, nothing more
+    raise ApplicationHandlerStop
