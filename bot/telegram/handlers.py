@@ -5,11 +5,14 @@ No decision is made here that the core could make: these functions only translat
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from telegram import Message, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ContextTypes
 
 from bot.core.responder import Responder
@@ -45,14 +48,45 @@ def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | N
     return store_of(context).get_language(user.id) or user.language_code
 
 
+SEND_ATTEMPTS = 3
+MAX_RETRY_AFTER = 30.0  # seconds; longer flood waits are not worth holding a reply for
+
+
+async def _with_retries(send: Callable[[], Awaitable[object]]) -> None:
+    """Retry a reply through Telegram's passing faults: time-outs, network errors, 5xx, and
+    flood control (waiting as long as asked). Other errors (bad request, blocked) are final."""
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        try:
+            await send()
+            return
+        except RetryAfter as exc:
+            delay = exc.retry_after
+            seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+            if attempt == SEND_ATTEMPTS or seconds > MAX_RETRY_AFTER:
+                raise
+            log.warning("reply hit flood control; retrying in %.0f s", seconds)
+            await asyncio.sleep(seconds)
+        except (BadRequest, Forbidden):
+            raise
+        except NetworkError as exc:  # TimedOut and 5xx answers are NetworkErrors too
+            if attempt == SEND_ATTEMPTS:
+                raise
+            log.warning(
+                "reply failed (%s); retry %d of %d", type(exc).__name__, attempt, SEND_ATTEMPTS - 1
+            )
+            await asyncio.sleep(0.2 * 2 ** (attempt - 1))
+
+
 async def send_reply(message: Message, reply: Reply, quote: bool = False) -> None:
     chunks = split_text(reply.text)
     for number, chunk in enumerate(chunks):
         last = number == len(chunks) - 1
-        await message.reply_text(
-            chunk,
-            reply_markup=keyboard(reply) if last else None,
-            do_quote=quote and number == 0,
+        await _with_retries(
+            lambda chunk=chunk, last=last, number=number: message.reply_text(
+                chunk,
+                reply_markup=keyboard(reply) if last else None,
+                do_quote=quote and number == 0,
+            )
         )
 
 
