@@ -261,6 +261,19 @@ def cmd_broadcast(
     return 0
 
 
+def cmd_insights(
+    args: argparse.Namespace, settings: Settings, responder: Responder, out: TextIO
+) -> int:
+    from bot.core.insight_replies import insights_text
+    from bot.store.database import Database
+    from bot.store.insights import SqliteInsightsStore
+
+    store = SqliteInsightsStore(Database(settings.db_path), settings.insights_days)
+    summary = store.summary(args.days, top=args.top)
+    print(insights_text(responder, summary, args.lang or responder.default_lang), file=out)
+    return 0
+
+
 def cmd_broadcast_status(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     from bot.broadcast.outbox import Outbox
     from bot.store.database import Database
@@ -349,6 +362,10 @@ def build_parser() -> argparse.ArgumentParser:
     broadcast.add_argument(
         "--dry-run", action="store_true", help="show the audience size and the texts; send nothing"
     )
+    insights = sub.add_parser("insights", help="unanswered questions and busiest topics")
+    insights.add_argument("--days", type=int, default=30, help="look back this many days")
+    insights.add_argument("--top", type=int, default=10, help="rows per list")
+    insights.add_argument("--lang", choices=["zh", "en"])
     status = sub.add_parser("broadcast-status", help="progress of a broadcast")
     status.add_argument("alert_id")
     converse = sub.add_parser("converse", help="play conversation scripts (files or folders)")
@@ -392,6 +409,8 @@ def main(
         return cmd_converse(args, responder, out)
     if command == "check":
         return cmd_check(args, responder, out, inp)
+    if command == "insights":
+        return cmd_insights(args, settings, responder, out)
     if command == "broadcast":
         return cmd_broadcast(args, settings, responder, out, request)
     if not hasattr(args, "lang"):

@@ -47,6 +47,7 @@ class Settings:
     alerts_dir: Path = field(default_factory=lambda: _default_dir("alerts"))
     flood_messages: int = 20  # more than this many messages ...
     flood_window: float = 60.0  # ... in this many seconds, and a resident is slowed down
+    insights_days: int = 90  # how long unanswered questions and hit counts are kept
 
     def __repr__(self) -> str:  # never print the token, even by accident
         return f"Settings(token={'***' if self.token else None}, base_url={self.base_url!r}, ...)"
@@ -97,7 +98,13 @@ class Settings:
                 "ANTIFRAUD_FLOOD_MESSAGES must be a whole number >= 1 and "
                 f"ANTIFRAUD_FLOOD_WINDOW seconds > 0, not {flood_text!r} / {window_text!r}"
             ) from None
+        days_text = get("ANTIFRAUD_INSIGHTS_DAYS") or "90"
+        if not days_text.isdigit() or int(days_text) < 1:
+            raise ConfigError(
+                f"ANTIFRAUD_INSIGHTS_DAYS must be a whole number of days, not {days_text!r}"
+            )
         return cls(
+            insights_days=int(days_text),
             flood_messages=flood_messages,
             flood_window=flood_window,
             admins=admins,

@@ -553,6 +553,7 @@ REQUIRED_UI = (
     "check_high", "check_medium", "check_low", "check_flags", "check_type", "check_advice_high",
     "check_advice_medium", "check_usage", "guard_warning", "guard_on", "guard_off",
     "guard_admin_only", "reload_done", "reload_failed", "flood_notice",
+    "insights_unanswered", "insights_intents", "insights_none",
 )
 # fmt: on
 

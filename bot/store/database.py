@@ -48,6 +48,18 @@ CREATE TABLE IF NOT EXISTS outbox (
     UNIQUE (alert_id, chat_id)
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (alert_id, status, id);
+CREATE TABLE IF NOT EXISTS insight_questions (   -- unanswered questions, personal numbers masked
+    at REAL NOT NULL,
+    question TEXT NOT NULL,
+    kind TEXT NOT NULL                -- fallback | did_you_mean
+);
+CREATE INDEX IF NOT EXISTS insight_questions_at ON insight_questions (at);
+CREATE TABLE IF NOT EXISTS insight_hits (
+    day TEXT NOT NULL,                -- YYYY-MM-DD (UTC)
+    intent TEXT NOT NULL,             -- an intent id, or fallback / did_you_mean
+    hits INTEGER NOT NULL,
+    PRIMARY KEY (day, intent)
+);
 CREATE TABLE IF NOT EXISTS group_guard (
     chat_id INTEGER PRIMARY KEY,
     enabled INTEGER NOT NULL

@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.core.responder import Responder
 from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
+from bot.store.insights import SqliteInsightsStore
 from bot.store.preferences import SqlitePreferenceStore
 from bot.store.subscriptions import SqliteSubscriptionStore
 from bot.telegram import broadcasts, flow, handlers, reload, scam_guard, subscriptions
@@ -76,6 +77,7 @@ def build_application(
             broadcasts.SETTINGS: settings,
             scam_guard.GUARD: SqliteGuardStore(database),
             flow.FLOOD_GUARD: flow.FloodGuard(settings.flood_messages, settings.flood_window),
+            handlers.INSIGHTS: SqliteInsightsStore(database, settings.insights_days),
         }
     )
 
@@ -89,6 +91,7 @@ def build_application(
     application.add_handler(CommandHandler("check", scam_guard.on_check))
     application.add_handler(CommandHandler("guard", scam_guard.on_guard))
     application.add_handler(CommandHandler("reload", reload.on_reload))
+    application.add_handler(CommandHandler("insights", reload.on_insights))
     application.add_handler(
         CallbackQueryHandler(subscriptions.on_subscription_button, pattern=r"^sub:")
     )

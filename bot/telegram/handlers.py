@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 RESPONDER = "responder"  # bot_data key; a reload swaps the whole Responder at once
 STORE = "preferences"
+INSIGHTS = "insights"
 # The paste check, registered by bot.telegram.scam_guard: (looks_received, check_and_reply).
 PASTE_CHECK: tuple[Callable[[str], bool], Callable[..., Awaitable[None]]] | None = None
 # Intents that act rather than answer, registered by the modules that implement the action.
@@ -129,6 +130,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return  # group chatter not meant for the bot
     responder = responder_of(context)
     reply = responder.respond(Turn(text or "", lang_hint=user_language(update, context)))
+    # What the matcher made of it, for /insights, even when the scam check answers instead.
+    insights = context.bot_data.get(INSIGHTS)
+    if insights is not None:
+        await asyncio.to_thread(insights.record, text or "", reply.intent, reply.kind.value)
     if not _is_group(update) and text and PASTE_CHECK is not None and PASTE_CHECK[0](text):
         # A long paste or a text with a link is most likely a message they received: check
         # it, unless it is harmless and the resident was really asking about a topic.

@@ -70,3 +70,24 @@ def reload_on_sighup(application: Application) -> None:
         )
     except (NotImplementedError, RuntimeError, AttributeError):  # no signals here (Windows)
         log.info("SIGHUP reload is not available on this platform")
+
+
+async def on_insights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/insights [days]: what residents asked that the bot could not answer (admins only)."""
+    from bot.core.insight_replies import insights_text
+    from bot.telegram.handlers import INSIGHTS
+
+    message = update.effective_message
+    if message is None:
+        return
+    responder = responder_of(context)
+    lang = responder._lang(user_language(update, context))
+    if not is_admin(update, context, "/insights"):
+        await send_reply(message, responder.notice("admin_refused", lang))
+        return
+    argument = (message.text or "").partition(" ")[2].strip()
+    days = int(argument) if argument.isdigit() and int(argument) > 0 else 30
+    summary = context.bot_data[INSIGHTS].summary(days)
+    await send_reply(
+        message, Reply(insights_text(responder, summary, lang), lang, ReplyKind.NOTICE)
+    )

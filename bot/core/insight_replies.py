@@ -1,0 +1,15 @@
+"""The insights summary, as an operator reads it."""
+
+from __future__ import annotations
+
+from bot.core.responder import Responder
+from bot.store.insights import Insights
+
+
+def insights_text(responder: Responder, insights: Insights, lang: str) -> str:
+    none = responder.ui("insights_none", lang)
+    lines = [responder.ui("insights_unanswered", lang, days=insights.days)]
+    lines += [f"  {n}× {q}" for q, n in insights.unanswered] or [f"  {none}"]
+    lines.append(responder.ui("insights_intents", lang, days=insights.days))
+    lines += [f"  {n}× {i}" for i, n in insights.intents] or [f"  {none}"]
+    return "\n".join(lines)
