@@ -10,8 +10,9 @@ import asyncio
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from telegram import Update
 from telegram.constants import MessageLimit
-from telegram.ext import ContextTypes
+from telegram.ext import Application, ContextTypes
 
 from bot.config import Settings
 from bot.core.responder import Responder
@@ -19,7 +20,14 @@ from bot.core.types import Turn
 from bot.store.database import Database
 from bot.telegram.app import build_application
 from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import text_update
+from bot.telegram.fake_updates import (
+    chat_dict,
+    media_content,
+    message_dict,
+    text_message,
+    update_from,
+    user_dict,
+)
 from bot.telegram.replies import split_text
 
 # Text as residents and pranksters send it: every Unicode category, plus the characters that
@@ -66,6 +74,25 @@ def test_split_text_keeps_every_chunk_within_telegram_limits(text: str) -> None:
     assert all(0 < len(c) <= MessageLimit.MAX_TEXT_LENGTH for c in chunks)
 
 
+def _update(
+    app: Application, text: str, chat_id: int, chat_type: str, as_caption: bool, edited: bool
+) -> Update:
+    """A message, an edited message, a photo with a caption, or a channel post."""
+    user = user_dict(7)
+    chat = chat_dict(chat_id, chat_type)
+    if as_caption:
+        message = message_dict(user, chat, caption=text, **media_content("photo"))
+    else:
+        message = text_message(text, user, chat)
+    key = "channel_post" if chat_type == "channel" else "message"
+    if edited:
+        message["edit_date"] = 1
+        key = "edited_" + key
+    if chat_type == "channel":
+        message.pop("from")
+    return update_from({key: message}, app.bot)
+
+
 @settings(
     max_examples=150,
     deadline=None,
@@ -77,7 +104,8 @@ def test_split_text_keeps_every_chunk_within_telegram_limits(text: str) -> None:
 )
 @given(
     text=TEXT,
-    chat_type=st.sampled_from(["private", "group", "supergroup"]),
+    chat_type=st.sampled_from(["private", "group", "supergroup", "channel"]),
+    as_caption=st.booleans(),
     edited=st.booleans(),
     command=st.sampled_from(
         [
@@ -95,7 +123,12 @@ def test_split_text_keeps_every_chunk_within_telegram_limits(text: str) -> None:
     ),
 )
 def test_any_update_is_handled_without_error(
-    responder: Responder, text: str, chat_type: str, edited: bool, command: str
+    responder: Responder,
+    text: str,
+    chat_type: str,
+    as_caption: bool,
+    edited: bool,
+    command: str,
 ) -> None:
     """The whole front end: no handler raises, every reply fits one Telegram message."""
 
@@ -115,9 +148,7 @@ def test_any_update_is_handled_without_error(
         async with app:
             chat_id = 500 if chat_type == "private" else -500
             await app.process_update(
-                text_update(
-                    app.bot, command + text, chat_id=chat_id, chat_type=chat_type, edited=edited
-                )
+                _update(app, command + text, chat_id, chat_type, as_caption, edited)
             )
         return api.sent(), errors
 

@@ -119,10 +119,15 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await send_reply(message, reply, quote=_is_group(update))
 
 
+def _is_channel(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.CHANNEL
+
+
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None or message.text is None:
-        return
+    if message is None or message.text is None or _is_channel(update):
+        return  # a channel's posts are broadcasts, not questions
     text: str | None = message.text
     if _is_group(update):
         text = addressed_text(message, context.bot.username)
@@ -157,7 +162,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice...: a polite hint in private chats, silence in groups."""
     message = update.effective_message
-    if message is None or _is_group(update):
+    if message is None or _is_group(update) or _is_channel(update):
         return
     reply = responder_of(context).notice(
         "non_text", user_language(update, context) or "", with_menu=True
