@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.telegram import broadcasts, handlers
+from bot.telegram import admin, handlers
 from bot.telegram.fake_api import FakeBotApi
 from bot.telegram.fake_updates import text_update
 
@@ -25,8 +25,8 @@ def editable(app: Application, tmp_path: Path) -> Path:
     """The app reads its content from a copy the test can edit."""
     shutil.copytree(ROOT / "intents", tmp_path / "intents")
     shutil.copytree(ROOT / "content", tmp_path / "content")
-    settings = app.bot_data[broadcasts.SETTINGS]
-    app.bot_data[broadcasts.SETTINGS] = replace(
+    settings = app.bot_data[admin.SETTINGS]
+    app.bot_data[admin.SETTINGS] = replace(
         settings,
         admins=frozenset({ADMIN}),
         intents_dir=tmp_path / "intents",

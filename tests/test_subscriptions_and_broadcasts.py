@@ -11,7 +11,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.broadcast.alerts import Alert
-from bot.telegram import broadcasts
+from bot.telegram import admin, broadcasts
 from bot.telegram.fake_api import FakeBotApi
 from bot.telegram.fake_updates import callback_update, text_update
 
@@ -20,8 +20,8 @@ ADMIN = 42
 
 @pytest.fixture
 def admin_app(app: Application, tmp_path: Path) -> Application:
-    settings = app.bot_data[broadcasts.SETTINGS]
-    app.bot_data[broadcasts.SETTINGS] = replace(
+    settings = app.bot_data[admin.SETTINGS]
+    app.bot_data[admin.SETTINGS] = replace(
         settings, admins=frozenset({ADMIN}), alerts_dir=tmp_path, broadcast_rate=1000.0
     )
     return app

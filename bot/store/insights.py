@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.core.normalize import without_surrogates
 from bot.privacy import mask_personal_data
 from bot.store.database import Database
 
@@ -40,7 +41,9 @@ class SqliteInsightsStore:
                 (day, label),
             )
             if intent is None:
-                masked = " ".join(mask_personal_data(question).split())[:MAX_QUESTION]
+                # SQLite stores UTF-8: lone surrogates (possible in JSON) cannot be stored.
+                clean = without_surrogates(question)
+                masked = " ".join(mask_personal_data(clean).split())[:MAX_QUESTION]
                 if masked:
                     db.execute(
                         "INSERT INTO insight_questions (at, question, kind) VALUES (?, ?, ?)",

@@ -22,7 +22,16 @@ from bot.store.group_guard import SqliteGuardStore
 from bot.store.insights import SqliteInsightsStore
 from bot.store.preferences import SqlitePreferenceStore
 from bot.store.subscriptions import SqliteSubscriptionStore
-from bot.telegram import broadcasts, flow, handlers, reload, scam_guard, subscriptions
+from bot.telegram import (
+    admin,
+    broadcasts,
+    flow,
+    handlers,
+    insights,
+    reload,
+    scam_guard,
+    subscriptions,
+)
 
 COMMANDS = ("start", "help", "tips", "stats", "lang")
 CHECK_COMMANDS = ("check",)
@@ -74,7 +83,7 @@ def build_application(
             handlers.STORE: SqlitePreferenceStore(database),
             subscriptions.SUBSCRIPTIONS: SqliteSubscriptionStore(database),
             broadcasts.OUTBOX: Outbox(database),
-            broadcasts.SETTINGS: settings,
+            admin.SETTINGS: settings,
             scam_guard.GUARD: SqliteGuardStore(database),
             flow.FLOOD_GUARD: flow.FloodGuard(settings.flood_messages, settings.flood_window),
             handlers.INSIGHTS: SqliteInsightsStore(database, settings.insights_days),
@@ -91,7 +100,7 @@ def build_application(
     application.add_handler(CommandHandler("check", scam_guard.on_check))
     application.add_handler(CommandHandler("guard", scam_guard.on_guard))
     application.add_handler(CommandHandler("reload", reload.on_reload))
-    application.add_handler(CommandHandler("insights", reload.on_insights))
+    application.add_handler(CommandHandler("insights", insights.on_insights))
     application.add_handler(
         CallbackQueryHandler(subscriptions.on_subscription_button, pattern=r"^sub:")
     )

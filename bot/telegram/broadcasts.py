@@ -19,27 +19,19 @@ from bot.broadcast.sender import BroadcastReport, BroadcastSender
 from bot.config import Settings
 from bot.core.responder import Responder
 from bot.core.types import Button, Reply, ReplyKind
+from bot.telegram.admin import SETTINGS, admin_command, is_admin
 from bot.telegram.handlers import RESPONDER, responder_of, send_reply, user_language
 from bot.telegram.subscriptions import SUBSCRIPTIONS
 
 log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
-SETTINGS = "settings"
 DRAFTS = "alert_drafts"  # alerts typed after /broadcast, waiting for confirmation
 TASKS = "broadcast_tasks"
 
 
 def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
     return context.bot_data[SETTINGS]
-
-
-def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str) -> bool:
-    user = update.effective_user
-    allowed = user is not None and user.id in _settings(context).admins
-    if not allowed:
-        log.warning("refused %s from non-admin user %s", action, user.id if user else "?")
-    return allowed
 
 
 def alert_files(settings: Settings, responder: Responder) -> tuple[list[Alert], list[str]]:
@@ -76,14 +68,11 @@ def _preview(context: ContextTypes.DEFAULT_TYPE, alert: Alert, lang: str) -> Rep
 
 
 async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None:
+    allowed = await admin_command(update, context, "/broadcast")
+    if allowed is None:
         return
+    message, lang = allowed
     responder = responder_of(context)
-    lang = responder._lang(user_language(update, context))
-    if not is_admin(update, context, "/broadcast"):
-        await send_reply(message, responder.notice("admin_refused", lang))
-        return
     text = (message.text or "").partition(" ")[2].strip() or "\n".join(
         (message.text or "").splitlines()[1:]
     ).strip()

@@ -17,8 +17,8 @@ from bot.cli import load_responder
 from bot.config import Settings
 from bot.content.loader import InvalidContent
 from bot.core.types import Reply, ReplyKind
-from bot.telegram.broadcasts import SETTINGS, is_admin
-from bot.telegram.handlers import RESPONDER, responder_of, send_reply, user_language
+from bot.telegram.admin import SETTINGS, admin_command
+from bot.telegram.handlers import RESPONDER, send_reply
 
 log = logging.getLogger(__name__)
 MAX_ERRORS_SHOWN = 20
@@ -48,13 +48,10 @@ def reload_content(application: Application) -> tuple[bool, str]:
 
 
 async def on_reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None:
+    allowed = await admin_command(update, context, "/reload")
+    if allowed is None:
         return
-    lang = responder_of(context)._lang(user_language(update, context))
-    if not is_admin(update, context, "/reload"):
-        await send_reply(message, responder_of(context).notice("admin_refused", lang))
-        return
+    message, lang = allowed
     # Loading takes most of a second: keep the event loop (and other residents) going.
     _, text = await asyncio.to_thread(reload_content, context.application)
     await send_reply(message, Reply(text, lang, ReplyKind.NOTICE))
@@ -70,24 +67,3 @@ def reload_on_sighup(application: Application) -> None:
         )
     except (NotImplementedError, RuntimeError, AttributeError):  # no signals here (Windows)
         log.info("SIGHUP reload is not available on this platform")
-
-
-async def on_insights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/insights [days]: what residents asked that the bot could not answer (admins only)."""
-    from bot.core.insight_replies import insights_text
-    from bot.telegram.handlers import INSIGHTS
-
-    message = update.effective_message
-    if message is None:
-        return
-    responder = responder_of(context)
-    lang = responder._lang(user_language(update, context))
-    if not is_admin(update, context, "/insights"):
-        await send_reply(message, responder.notice("admin_refused", lang))
-        return
-    argument = (message.text or "").partition(" ")[2].strip()
-    days = int(argument) if argument.isdigit() and int(argument) > 0 else 30
-    summary = context.bot_data[INSIGHTS].summary(days)
-    await send_reply(
-        message, Reply(insights_text(responder, summary, lang), lang, ReplyKind.NOTICE)
-    )

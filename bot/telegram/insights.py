@@ -1,0 +1,26 @@
+"""/insights for administrators: what residents asked that the bot could not answer."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.core.insight_replies import insights_text
+from bot.core.types import Reply, ReplyKind
+from bot.telegram.admin import admin_command
+from bot.telegram.handlers import INSIGHTS, responder_of, send_reply
+
+DEFAULT_DAYS = 30
+
+
+async def on_insights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/insights [days]"""
+    allowed = await admin_command(update, context, "/insights")
+    if allowed is None:
+        return
+    message, lang = allowed
+    argument = (message.text or "").partition(" ")[2].strip()
+    days = int(argument) if argument.isdigit() and int(argument) > 0 else DEFAULT_DAYS
+    summary = context.bot_data[INSIGHTS].summary(days)
+    text = insights_text(responder_of(context), summary, lang)
+    await send_reply(message, Reply(text, lang, ReplyKind.NOTICE))
