@@ -17,10 +17,8 @@ import asyncio
 import logging
 import math
 import time
-import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from telegram import Bot
 from telegram.error import (
@@ -31,10 +29,10 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.broadcast.outbox import Outbox, OutboxRow
 from bot.store.subscriptions import SubscriptionStore
+from bot.telegram.errors import retry_seconds
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +52,6 @@ class BroadcastReport:
     @property
     def rate(self) -> float:
         return self.sent / self.seconds if self.seconds > 0 else 0.0
-
-
-def _retry_seconds(exc: RetryAfter) -> float:
-    # PTB 22 returns an int and warns that it will become a timedelta: accept both, quietly.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        delay = exc.retry_after
-    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
 
 
 class RateLimiter:
@@ -172,7 +162,7 @@ class BroadcastSender:
                 await self.bot.send_message(chat_id, text)
             except RetryAfter as exc:
                 # Telegram's flood control is per bot: every worker waits, not just this one.
-                self.limiter.pause(_retry_seconds(exc))
+                self.limiter.pause(retry_seconds(exc))
                 continue
             except Forbidden as exc:
                 self.outbox.mark(row.id, "blocked", str(exc))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from telegram import Message, Update
 from telegram.constants import ChatType
@@ -18,6 +17,7 @@ from telegram.ext import ContextTypes
 from bot.core.responder import Responder
 from bot.core.types import Reply, ReplyKind, Turn
 from bot.store.preferences import PreferenceStore
+from bot.telegram.errors import retry_seconds
 from bot.telegram.replies import keyboard, split_text
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,7 @@ async def _with_retries(send: Callable[[], Awaitable[object]]) -> None:
             await send()
             return
         except RetryAfter as exc:
-            delay = exc.retry_after
-            seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+            seconds = retry_seconds(exc)
             if attempt == SEND_ATTEMPTS or seconds > MAX_RETRY_AFTER:
                 raise
             log.warning("reply hit flood control; retrying in %.0f s", seconds)
