@@ -21,6 +21,7 @@ from bot.content.model import (
     Menu,
     RedFlag,
     ReplyText,
+    ReportKind,
     Source,
 )
 from bot.content.yaml_lines import LineDict, LineList, YamlError, load_yaml
@@ -42,6 +43,7 @@ CONTENT_SECTIONS = (
     "areas",
     "red_flags",
     "risk",
+    "report_kinds",
 )
 MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead", "clear_ratio"}
 
@@ -274,12 +276,13 @@ class _ContentParts:
     areas: dict[str, Localized]
     red_flags: dict[str, RedFlag]
     risk: dict[str, float]
+    report_kinds: dict[str, ReportKind]
     # where each item was defined, for cross-reference errors
     where: dict[tuple[str, str], Location]
 
 
 def _read_content(folder: Path, errors: list[ContentError]) -> _ContentParts:
-    parts = _ContentParts({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+    parts = _ContentParts({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
     for path in _yaml_files(folder, errors):
         root = _read_file(path, errors)
         if root is None:
@@ -400,6 +403,14 @@ def _read_entry(
         parts.ui[key] = _plain_localized(reader, mapping, what)
     elif section == "areas":
         parts.areas[key] = _plain_localized(reader, mapping, what)
+    elif section == "report_kinds":
+        reader.keys(mapping, ("label", "media"), ("label", "media"), what)
+        media = mapping.get("media")
+        if media not in ("required", "optional"):
+            reader.error(mapping.line_of("media"), f"{what}.media must be required or optional")
+        parts.report_kinds[key] = ReportKind(
+            key, reader.localized(mapping, "label", what), media == "required"
+        )
 
 
 FLAG_WEIGHTS = ("high", "medium", "low")
@@ -574,6 +585,8 @@ def load_content(
     for key in REQUIRED_UI:
         if key not in parts.ui:
             errors.append(ContentError(content_dir, 0, f"ui.{key} is required but not defined"))
+    if not parts.report_kinds:
+        errors.append(ContentError(content_dir, 0, "report_kinds needs at least one kind"))
     if "main" not in parts.menus:
         errors.append(ContentError(content_dir, 0, "menus.main (the topic menu) is required"))
     if errors:
@@ -593,4 +606,5 @@ def load_content(
         areas=parts.areas,
         red_flags=parts.red_flags,
         risk_levels=parts.risk,
+        report_kinds=parts.report_kinds,
     )

@@ -83,6 +83,15 @@ class RedFlag:
 
 
 @dataclass(frozen=True)
+class ReportKind:
+    """A kind of citizen report (content/reports.yaml): helmet violation, fraud clue, ..."""
+
+    id: str
+    label: Localized
+    media_required: bool  # a helmet report needs a photo; a fraud clue can be text only
+
+
+@dataclass(frozen=True)
 class Content:
     """Everything the bot knows, validated and cross-referenced."""
 
@@ -101,3 +110,4 @@ class Content:
     areas: dict[str, Localized] = field(default_factory=dict)  # townships, for alert targeting
     red_flags: dict[str, RedFlag] = field(default_factory=dict)
     risk_levels: dict[str, float] = field(default_factory=dict)  # points for "high", "medium"
+    report_kinds: dict[str, ReportKind] = field(default_factory=dict)  # in menu order

@@ -8,7 +8,7 @@ from bot.core.types import Button, Reply, ReplyKind
 
 
 def check_reply(responder: Responder, result: ScamCheck, lang: str) -> Reply:
-    lang = responder._lang(lang)
+    lang = responder.language(lang)
     flags = responder.content.red_flags
     lines = [responder.ui(f"check_{result.risk}", lang)]
     if result.flags:
@@ -29,7 +29,7 @@ def check_reply(responder: Responder, result: ScamCheck, lang: str) -> Reply:
 
 def guard_warning(responder: Responder, result: ScamCheck, lang: str) -> Reply:
     """The short warning posted in a group under a high-risk message."""
-    lang = responder._lang(lang)
+    lang = responder.language(lang)
     separator = "、" if lang == "zh" else ", "
     quotes = separator.join(f"「{hit.quote}」" for hit in result.flags[:3])
     return Reply(

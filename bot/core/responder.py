@@ -34,7 +34,7 @@ class Responder:
 
     def respond(self, turn: Turn) -> Reply:
         """Answer free text."""
-        hint = self._lang(turn.lang_hint)
+        hint = self.language(turn.lang_hint)
         result = self.index.match(turn.text, hint)
         if result.intent:
             return self.answer(result.intent, result.lang, result)
@@ -44,7 +44,7 @@ class Responder:
 
     def command(self, name: str, lang: str) -> Reply | None:
         """The reply to a slash command, or None for a command the core does not know."""
-        lang = self._lang(lang)
+        lang = self.language(lang)
         if name == "start":
             greeting = self.answer("bot.greeting", lang)
             return self.menu("main", lang, preface=greeting.text)
@@ -59,10 +59,10 @@ class Responder:
         return None
 
     def match(self, text: str, lang_hint: str | None = None) -> MatchResult:
-        return self.index.match(text, self._lang(lang_hint))
+        return self.index.match(text, self.language(lang_hint))
 
     def answer(self, intent_id: str, lang: str, result: MatchResult | None = None) -> Reply:
-        lang = self._lang(lang)
+        lang = self.language(lang)
         reply = self.content.replies[intent_id]
         follow_ups = self.content.intents[intent_id].follow_ups[:MAX_FOLLOW_UPS]
         buttons = tuple(self._intent_button(i, lang) for i in follow_ups)
@@ -78,7 +78,7 @@ class Responder:
         )
 
     def menu(self, menu_id: str, lang: str, preface: str = "") -> Reply:
-        lang = self._lang(lang)
+        lang = self.language(lang)
         menu = self.content.menus[menu_id]
         buttons = tuple(self._item_button(item, lang) for item in menu.items)
         if menu_id != "main":
@@ -87,7 +87,7 @@ class Responder:
         return Reply(text=text, lang=lang, kind=ReplyKind.MENU, buttons=buttons)
 
     def fallback(self, lang: str, result: MatchResult | None = None) -> Reply:
-        lang = self._lang(lang)
+        lang = self.language(lang)
         menu = self.menu("main", lang)
         return Reply(
             text=self.ui("fallback", lang),
@@ -99,15 +99,15 @@ class Responder:
         )
 
     def notice(self, key: str, lang: str, with_menu: bool = False) -> Reply:
-        lang = self._lang(lang)
+        lang = self.language(lang)
         buttons = (self._menu_button("main", lang),) if with_menu else ()
         return Reply(text=self.ui(key, lang), lang=lang, kind=ReplyKind.NOTICE, buttons=buttons)
 
     def language_menu(self, lang: str) -> Reply:
         buttons = (Button("中文", "lang:zh"), Button("English", "lang:en"))
         return Reply(
-            text=self.ui("lang_prompt", self._lang(lang)),
-            lang=self._lang(lang),
+            text=self.ui("lang_prompt", self.language(lang)),
+            lang=self.language(lang),
             kind=ReplyKind.MENU,
             buttons=buttons,
         )
@@ -127,7 +127,7 @@ class Responder:
 
     def ui(self, key: str, lang: str, **fields: object) -> str:
         """A fixed message; `fields` fill its {name} slots (alert counts, settings)."""
-        text = self.render(self.content.ui[key][self._lang(lang)], self._lang(lang))
+        text = self.render(self.content.ui[key][self.language(lang)], self.language(lang))
         for name, value in fields.items():
             text = text.replace("{" + name + "}", str(value))
         return text
@@ -203,7 +203,8 @@ class Responder:
             return Button(self.content.menus[target].label[lang], item)
         return self._intent_button(target, lang)
 
-    def _lang(self, lang: str | None) -> str:
+    def language(self, lang: str | None) -> str:
+        """A supported language code for a hint like "zh-hans" or "en_US"; else the default."""
         if lang:
             short = lang.lower().split("-")[0].split("_")[0]
             if short in LANGUAGES:

@@ -26,7 +26,7 @@ def _area_name(responder: Responder, area: str | None, lang: str) -> str:
 def subscription_status(
     responder: Responder, subscription: Subscription, lang: str, preface_key: str | None = None
 ) -> Reply:
-    lang = responder._lang(lang)
+    lang = responder.language(lang)
     text = responder.ui(
         "sub_status",
         lang,
@@ -51,7 +51,7 @@ def subscription_status(
 
 
 def area_menu(responder: Responder, lang: str) -> Reply:
-    lang = responder._lang(lang)
+    lang = responder.language(lang)
     areas = [
         Button(names[lang], f"sub:area:{area}") for area, names in responder.content.areas.items()
     ]
@@ -62,10 +62,14 @@ def area_menu(responder: Responder, lang: str) -> Reply:
 
 
 def stored_data(
-    responder: Responder, language: str | None, subscription: Subscription | None, lang: str
+    responder: Responder,
+    language: str | None,
+    subscription: Subscription | None,
+    reports: int,
+    lang: str,
 ) -> Reply:
     """What /mysettings shows: everything the bot keeps about this resident."""
-    lang = responder._lang(lang)
+    lang = responder.language(lang)
     chosen = {"zh": "中文", "en": "English"}.get(language or "") or responder.ui(
         "settings_lang_unset", lang
     )
@@ -77,5 +81,5 @@ def stored_data(
             f"{_topic_names(responder, subscription.topics, lang)}; "
             f"{_area_name(responder, subscription.area, lang)}; {since}"
         )
-    text = responder.ui("settings", lang, language=chosen, subscription=summary)
+    text = responder.ui("settings", lang, language=chosen, subscription=summary, reports=reports)
     return Reply(text=text, lang=lang, kind=ReplyKind.NOTICE)

@@ -64,6 +64,31 @@ CREATE TABLE IF NOT EXISTS group_guard (
     chat_id INTEGER PRIMARY KEY,
     enabled INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS report_drafts (        -- a report being written, one per resident
+    user_id INTEGER PRIMARY KEY,
+    draft TEXT NOT NULL,                          -- JSON of bot.core.report_flow.Draft
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS report_consent (       -- residents who accepted the privacy notice
+    user_id INTEGER PRIMARY KEY,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reports (
+    id INTEGER PRIMARY KEY,
+    reference TEXT NOT NULL UNIQUE,               -- what the resident and the officers quote
+    user_id INTEGER NOT NULL,
+    chat_id INTEGER NOT NULL,                     -- where to tell the resident the outcome
+    lang TEXT NOT NULL,
+    details TEXT NOT NULL,                        -- JSON: kind, media ids, place, time, text
+    status TEXT NOT NULL DEFAULT 'pending',       -- pending | accepted | rejected
+    delivery TEXT NOT NULL DEFAULT 'queued',      -- queued | media_sent | delivered
+    review_messages TEXT NOT NULL DEFAULT '[]',   -- message ids in the review chat
+    created_at REAL NOT NULL,
+    decided_at REAL,
+    decided_by TEXT                               -- the reviewing officer's name
+);
+CREATE INDEX IF NOT EXISTS reports_user ON reports (user_id, created_at);
+CREATE INDEX IF NOT EXISTS reports_delivery ON reports (delivery, id);
 """
 
 

@@ -1,0 +1,73 @@
+"""What the review chat and the resident see of a submitted report: the officers' summary with
+its decision buttons, the outcome notice, and /myreports. Pure functions over content."""
+
+from __future__ import annotations
+
+from bot.core.report_flow import ReportFlow, china_time
+from bot.core.types import Button, Reply, ReplyKind
+from bot.store.reports import Report
+
+REVIEW_ACTION = "review:"  # review:accept:<report id> | review:reject:<report id>
+
+
+def review_message(flow: ReportFlow, report: Report, lang: str) -> Reply:
+    """The summary posted in the review chat, with accept and reject buttons."""
+    ui = flow.responder.ui
+    text = ui(
+        "review_summary",
+        lang,
+        reference=report.reference,
+        submitted=china_time(report.created_at, with_date=True),
+        **flow.summary_fields(report, lang, report.created_at),
+    )
+    buttons = (
+        Button(ui("review_accept_button", lang), f"{REVIEW_ACTION}accept:{report.id}"),
+        Button(ui("review_reject_button", lang), f"{REVIEW_ACTION}reject:{report.id}"),
+    )
+    return Reply(text=text, lang=lang, kind=ReplyKind.NOTICE, buttons=buttons)
+
+
+def decided_message(flow: ReportFlow, report: Report, lang: str) -> Reply:
+    """The review summary once decided: the buttons give way to who decided what, and when."""
+    summary = review_message(flow, report, lang).text
+    decided = flow.responder.ui(
+        "review_decided",
+        lang,
+        status=status_name(flow, report.status, lang),
+        reviewer=report.decided_by or "?",
+        at=china_time(report.decided_at or report.created_at, with_date=True),
+    )
+    return Reply(text=f"{summary}\n\n{decided}", lang=lang, kind=ReplyKind.NOTICE)
+
+
+def outcome_notice(flow: ReportFlow, report: Report) -> Reply:
+    """What the resident is told once officers have decided."""
+    key = "report_accepted" if report.status == "accepted" else "report_rejected"
+    return flow.notice(key, report.lang, reference=report.reference)
+
+
+def report_list(flow: ReportFlow, reports: list[Report], lang: str) -> Reply:
+    """/myreports: the resident's reports, newest first."""
+    lang = flow.responder.language(lang)
+    if not reports:
+        return flow.notice("report_list_none", lang)
+    ui = flow.responder.ui
+    kinds = flow.responder.content.report_kinds
+    lines = [ui("report_list_heading", lang)]
+    for report in reports:
+        kind = kinds[report.kind].label[lang] if report.kind in kinds else report.kind
+        lines.append(
+            ui(
+                "report_list_item",
+                lang,
+                reference=report.reference,
+                kind=kind,
+                date=china_time(report.created_at, with_date=True),
+                status=status_name(flow, report.status, lang),
+            )
+        )
+    return Reply(text="\n".join(lines), lang=lang, kind=ReplyKind.NOTICE)
+
+
+def status_name(flow: ReportFlow, status: str, lang: str) -> str:
+    return flow.responder.ui(f"report_status_{status}", lang)

@@ -1,0 +1,222 @@
+"""Citizen reports: drafts being written, consents, and submitted reports with their review
+state. A submitted report is its own delivery queue entry: it stays `queued` until the
+review chat has it, whatever happens to the process or to Telegram in between.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from bot.core.report_flow import CHINA_TIME, Draft, Media
+from bot.store.database import Database
+
+STATUSES = ("pending", "accepted", "rejected")
+# No 0/O or 1/I/L: a resident reads the reference out over the phone.
+_REFERENCE_LETTERS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True)
+class Report:
+    id: int
+    reference: str
+    user_id: int
+    chat_id: int
+    lang: str
+    kind: str
+    media: tuple[Media, ...]
+    place: str | None
+    latitude: float | None
+    longitude: float | None
+    occurred: str | None
+    description: str | None
+    status: str  # one of STATUSES
+    delivery: str  # queued | media_sent | delivered
+    review_messages: tuple[int, ...]
+    created_at: float
+    decided_at: float | None = None
+    decided_by: str | None = None
+
+
+class ReportStore(Protocol):
+    def draft(self, user_id: int) -> Draft | None: ...
+    def save_draft(self, user_id: int, draft: Draft) -> None: ...
+    def drop_draft(self, user_id: int) -> bool: ...
+    def has_consented(self, user_id: int) -> bool: ...
+    def consent(self, user_id: int) -> None: ...
+    def count_since(self, user_id: int, since: float) -> int: ...
+    def submit(self, user_id: int, chat_id: int, draft: Draft, now: float) -> Report: ...
+    def get(self, report_id: int) -> Report | None: ...
+    def for_user(self, user_id: int, limit: int = 10) -> list[Report]: ...
+    def undelivered(self) -> list[Report]: ...
+    def set_delivery(self, report_id: int, delivery: str, messages: tuple[int, ...]) -> None: ...
+    def decide(self, report_id: int, status: str, reviewer: str, now: float) -> Report | None: ...
+    def forget_user(self, user_id: int) -> list[Report]: ...
+    def purge(self, before: float) -> int: ...
+
+
+def new_reference(now: float) -> str:
+    """R + the China date + 4 random letters: R261129-K7Q2. Random, so it says nothing about
+    how many reports there are and cannot be guessed from a neighbour's."""
+    day = datetime.fromtimestamp(now, CHINA_TIME).strftime("%y%m%d")
+    return f"R{day}-" + "".join(secrets.choice(_REFERENCE_LETTERS) for _ in range(4))
+
+
+_COLUMNS = (
+    "id, reference, user_id, chat_id, lang, details, status, delivery, review_messages,"
+    " created_at, decided_at, decided_by"
+)
+
+
+def _report(row: tuple) -> Report:
+    details = Draft.from_json(row[5])
+    return Report(
+        id=row[0],
+        reference=row[1],
+        user_id=row[2],
+        chat_id=row[3],
+        lang=row[4],
+        kind=details.kind or "",
+        media=details.media,
+        place=details.place,
+        latitude=details.latitude,
+        longitude=details.longitude,
+        occurred=details.occurred,
+        description=details.description,
+        status=row[6],
+        delivery=row[7],
+        review_messages=tuple(json.loads(row[8])),
+        created_at=row[9],
+        decided_at=row[10],
+        decided_by=row[11],
+    )
+
+
+class SqliteReportStore:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    # -- drafts and consent ------------------------------------------------------------------
+
+    def draft(self, user_id: int) -> Draft | None:
+        row = self.db.execute(
+            "SELECT draft FROM report_drafts WHERE user_id = ?", (user_id,)
+        ).fetchone()
+        return Draft.from_json(row[0]) if row else None
+
+    def save_draft(self, user_id: int, draft: Draft) -> None:
+        self.db.execute(
+            "INSERT INTO report_drafts (user_id, draft, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(user_id) DO UPDATE SET draft = excluded.draft,"
+            " updated_at = excluded.updated_at",
+            (user_id, draft.to_json(), draft.updated_at),
+        )
+
+    def drop_draft(self, user_id: int) -> bool:
+        return (
+            self.db.execute("DELETE FROM report_drafts WHERE user_id = ?", (user_id,)).rowcount > 0
+        )
+
+    def has_consented(self, user_id: int) -> bool:
+        query = "SELECT 1 FROM report_consent WHERE user_id = ?"
+        return self.db.execute(query, (user_id,)).fetchone() is not None
+
+    def consent(self, user_id: int) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO report_consent (user_id, at) VALUES (?, ?)",
+            (user_id, time.time()),
+        )
+
+    # -- reports -----------------------------------------------------------------------------
+
+    def count_since(self, user_id: int, since: float) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM reports WHERE user_id = ? AND created_at >= ?", (user_id, since)
+        ).fetchone()
+        return int(row[0])
+
+    def submit(self, user_id: int, chat_id: int, draft: Draft, now: float) -> Report:
+        """Store the confirmed draft as a queued report and drop the draft, in one step."""
+        details = replace(draft, updated_at=now).to_json()
+        with self.db.transaction() as db:
+            for _ in range(20):  # a clash of random references is rare; try again on one
+                reference = new_reference(now)
+                taken = db.execute("SELECT 1 FROM reports WHERE reference = ?", (reference,))
+                if taken.fetchone() is None:
+                    break
+            else:  # pragma: no cover - 31^4 references a day
+                raise RuntimeError("no free report reference")
+            cursor = db.execute(
+                "INSERT INTO reports (reference, user_id, chat_id, lang, details, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (reference, user_id, chat_id, draft.lang, details, now),
+            )
+            db.execute("DELETE FROM report_drafts WHERE user_id = ?", (user_id,))
+            report_id = cursor.lastrowid
+        report = self.get(int(report_id or 0))
+        if report is None:  # pragma: no cover - the row was just written
+            raise RuntimeError("report was not stored")
+        return report
+
+    def get(self, report_id: int) -> Report | None:
+        row = self.db.execute(
+            f"SELECT {_COLUMNS} FROM reports WHERE id = ?",  # noqa: S608 - constant columns
+            (report_id,),
+        ).fetchone()
+        return _report(row) if row else None
+
+    def for_user(self, user_id: int, limit: int = 10) -> list[Report]:
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM reports WHERE user_id = ?"  # noqa: S608
+            " ORDER BY created_at DESC, id DESC LIMIT ?",
+            (user_id, limit),
+        ).fetchall()
+        return [_report(r) for r in rows]
+
+    def undelivered(self) -> list[Report]:
+        """Reports the review chat does not have yet, oldest first."""
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM reports WHERE delivery != 'delivered' ORDER BY id"  # noqa: S608
+        ).fetchall()
+        return [_report(r) for r in rows]
+
+    def set_delivery(self, report_id: int, delivery: str, messages: tuple[int, ...]) -> None:
+        self.db.execute(
+            "UPDATE reports SET delivery = ?, review_messages = ? WHERE id = ?",
+            (delivery, json.dumps(list(messages)), report_id),
+        )
+
+    def decide(self, report_id: int, status: str, reviewer: str, now: float) -> Report | None:
+        """Accept or reject a pending report; None if it was already decided (or is gone)."""
+        if status not in STATUSES[1:]:
+            raise ValueError(status)
+        changed = self.db.execute(
+            "UPDATE reports SET status = ?, decided_at = ?, decided_by = ?"
+            " WHERE id = ? AND status = 'pending'",
+            (status, now, reviewer, report_id),
+        ).rowcount
+        return self.get(report_id) if changed else None
+
+    def forget_user(self, user_id: int) -> list[Report]:
+        """Delete the resident's reports, draft and consent; return the deleted reports so the
+        caller can remove their review copies as the configuration says."""
+        with self.db.transaction() as db:
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM reports WHERE user_id = ?",  # noqa: S608
+                (user_id,),
+            ).fetchall()
+            db.execute("DELETE FROM reports WHERE user_id = ?", (user_id,))
+            db.execute("DELETE FROM report_drafts WHERE user_id = ?", (user_id,))
+            db.execute("DELETE FROM report_consent WHERE user_id = ?", (user_id,))
+        return [_report(r) for r in rows]
+
+    def purge(self, before: float) -> int:
+        """Delete delivered reports created before `before` (the retention period). A report
+        the review chat has not received yet is never purged: that would lose it."""
+        return self.db.execute(
+            "DELETE FROM reports WHERE created_at < ? AND delivery = 'delivered'", (before,)
+        ).rowcount
