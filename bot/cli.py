@@ -128,7 +128,7 @@ def cmd_chat(args: argparse.Namespace, responder: Responder, out: TextIO, inp: T
                 lang = action.partition(":")[2]
             next_reply = responder.press(action, lang)
         elif text.startswith("/lang") and len(text.split()) == 2:
-            lang = responder._lang(text.split()[1])
+            lang = responder.language(text.split()[1])
             next_reply = responder.notice("lang_switched", lang, with_menu=True)
         elif text.startswith("/"):
             next_reply = responder.command(text[1:].split()[0].lower(), lang)

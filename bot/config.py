@@ -21,6 +21,23 @@ class ConfigError(ValueError):
     """A configuration variable is missing or malformed; the message names it."""
 
 
+def _whole_number(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    text = value or str(default)
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {text!r}")
+    return int(text)
+
+
+def _user_ids(value: str | None, name: str) -> frozenset[int]:
+    text = value or ""
+    try:
+        return frozenset(int(a) for a in text.replace(" ", "").split(",") if a)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be Telegram user ids separated by commas, not {text!r}"
+        ) from None
+
+
 def _default_dir(name: str) -> Path:
     # A source checkout keeps intents/ and content/ beside the package; elsewhere (an
     # installed wheel) the working directory is the next best guess.
@@ -48,6 +65,13 @@ class Settings:
     flood_messages: int = 20  # more than this many messages ...
     flood_window: float = 60.0  # ... in this many seconds, and a resident is slowed down
     insights_days: int = 90  # how long unanswered questions and hit counts are kept
+    review_chat: int | None = None  # where citizen reports go; None turns /report off
+    reviewers: frozenset[int] = frozenset()  # who may accept or reject reports
+    report_daily_limit: int = 3  # reports per resident per day (China time)
+    report_max_media: int = 5  # photos or videos per report
+    report_max_mb: int = 20  # per photo or video; Telegram lets bots fetch 20 MB at most
+    report_days: int = 90  # how long the bot keeps a report
+    review_keep: str = "none"  # after /forget the review chat keeps: none | accepted
 
     def __repr__(self) -> str:  # never print the token, even by accident
         return f"Settings(token={'***' if self.token else None}, base_url={self.base_url!r}, ...)"
@@ -70,14 +94,19 @@ class Settings:
             raise ConfigError(
                 f"ANTIFRAUD_WEBHOOK_PORT must be a number, not {port_text!r}"
             ) from None
-        admins_text = get("ANTIFRAUD_ADMINS") or ""
-        try:
-            admins = frozenset(int(a) for a in admins_text.replace(" ", "").split(",") if a)
-        except ValueError:
+        admins = _user_ids(get("ANTIFRAUD_ADMINS"), "ANTIFRAUD_ADMINS")
+        reviewers = _user_ids(get("ANTIFRAUD_REVIEWERS"), "ANTIFRAUD_REVIEWERS") or admins
+        review_chat_text = get("ANTIFRAUD_REVIEW_CHAT")
+        if review_chat_text is not None and not review_chat_text.lstrip("-").isdigit():
             raise ConfigError(
-                "ANTIFRAUD_ADMINS must be Telegram user ids separated by commas, "
-                f"not {admins_text!r}"
-            ) from None
+                "ANTIFRAUD_REVIEW_CHAT must be a chat id (a group's id starts with -), "
+                f"not {review_chat_text!r}"
+            )
+        review_keep = get("ANTIFRAUD_REVIEW_KEEP") or "none"
+        if review_keep not in ("none", "accepted"):
+            raise ConfigError(
+                f"ANTIFRAUD_REVIEW_KEEP must be 'none' or 'accepted', not {review_keep!r}"
+            )
         rate_text = get("ANTIFRAUD_BROADCAST_RATE") or "25"
         try:
             rate = float(rate_text)
@@ -98,13 +127,25 @@ class Settings:
                 "ANTIFRAUD_FLOOD_MESSAGES must be a whole number >= 1 and "
                 f"ANTIFRAUD_FLOOD_WINDOW seconds > 0, not {flood_text!r} / {window_text!r}"
             ) from None
-        days_text = get("ANTIFRAUD_INSIGHTS_DAYS") or "90"
-        if not days_text.isdigit() or int(days_text) < 1:
-            raise ConfigError(
-                f"ANTIFRAUD_INSIGHTS_DAYS must be a whole number of days, not {days_text!r}"
-            )
         return cls(
-            insights_days=int(days_text),
+            insights_days=_whole_number(
+                get("ANTIFRAUD_INSIGHTS_DAYS"), "ANTIFRAUD_INSIGHTS_DAYS", 90, 1, 36500
+            ),
+            review_chat=int(review_chat_text) if review_chat_text else None,
+            reviewers=reviewers,
+            review_keep=review_keep,
+            report_daily_limit=_whole_number(
+                get("ANTIFRAUD_REPORT_DAILY_LIMIT"), "ANTIFRAUD_REPORT_DAILY_LIMIT", 3, 1, 100
+            ),
+            report_max_media=_whole_number(
+                get("ANTIFRAUD_REPORT_MAX_MEDIA"), "ANTIFRAUD_REPORT_MAX_MEDIA", 5, 1, 10
+            ),
+            report_max_mb=_whole_number(
+                get("ANTIFRAUD_REPORT_MAX_MB"), "ANTIFRAUD_REPORT_MAX_MB", 20, 1, 20
+            ),
+            report_days=_whole_number(
+                get("ANTIFRAUD_REPORT_DAYS"), "ANTIFRAUD_REPORT_DAYS", 90, 1, 36500
+            ),
             flood_messages=flood_messages,
             flood_window=flood_window,
             admins=admins,

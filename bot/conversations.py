@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,11 +29,11 @@ from bot.core.types import Reply, ReplyKind
 from bot.store.database import Database
 from bot.telegram import fake_updates
 from bot.telegram.app import build_application
-from bot.telegram.fake_api import FakeBotApi
+from bot.telegram.fake_api import ApiCall, FakeBotApi
 from bot.telegram.handlers import RESPONDER
 
 ACTIONS = ("say", "command", "press", "forward", "send")
-SENDABLE = ("sticker", "photo", "location", "voice")
+SENDABLE = ("sticker", "photo", "video", "location", "voice")
 EXPECTATIONS = (
     "intent",
     "contains",
@@ -43,9 +44,15 @@ EXPECTATIONS = (
     "no_buttons",
     "lang",
     "replies",
+    "to",
 )
-USER_KEYS = ("language_code", "first_name", "chat")
-SCRIPT_KEYS = ("version", "name", "users", "turns")
+# What `to: {user: ...}` can check in another user's chat (a review chat, a resident).
+OTHER_CHAT_EXPECTATIONS = ("contains", "not_contains", "matches", "buttons", "replies")
+USER_KEYS = ("language_code", "first_name", "chat", "role")
+SCRIPT_KEYS = ("version", "name", "users", "settings", "turns")
+# Bot settings a script may change (the rest are the defaults of a fresh deployment).
+SCRIPT_SETTINGS = ("report_daily_limit", "report_max_media", "report_max_mb")
+REVIEW_CHAT = -1_009_000_000_001  # the review chat of every script's bot
 # Never a real token: the transport is the in-process fake, nothing reaches Telegram.
 TOKEN = "100000:conversation-test-token"  # noqa: S105
 
@@ -62,6 +69,7 @@ class User:
     chat_type: str
     language_code: str | None
     first_name: str
+    reviewer: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,7 @@ class Script:
     name: str
     users: dict[str, User]
     turns: list[Turn]
+    settings: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -147,18 +156,81 @@ def _load_users(root: LineDict, path: Path) -> dict[str, User]:
                     f"unknown key {key!r} for user {name!r} (allowed: {', '.join(USER_KEYS)})",
                 )
         chat_type = str(settings.get("chat", "private"))
-        if chat_type not in ("private", "group"):
-            raise ScriptError(path, line, f"chat must be 'private' or 'group', not {chat_type!r}")
+        if chat_type not in ("private", "group", "review"):
+            raise ScriptError(
+                path, line, f"chat must be 'private', 'group' or 'review', not {chat_type!r}"
+            )
+        role = settings.get("role")
+        if role not in (None, "reviewer"):
+            raise ScriptError(path, line, f"role can only be 'reviewer', not {role!r}")
         user_id = 5_000_001 + number
+        chat_ids = {"private": user_id, "group": group_id, "review": REVIEW_CHAT}
         users[str(name)] = User(
             name=str(name),
             user_id=user_id,
-            chat_id=user_id if chat_type == "private" else group_id,
+            chat_id=chat_ids[chat_type],
             chat_type="private" if chat_type == "private" else "supergroup",
             language_code=settings.get("language_code", "zh-hans"),
             first_name=str(settings.get("first_name", name)),
+            reviewer=role == "reviewer",
         )
     return users
+
+
+def _load_settings(root: LineDict, path: Path) -> dict[str, int]:
+    raw = root.get("settings") or {}
+    if not isinstance(raw, dict):
+        raise ScriptError(path, root.line_of("settings"), "'settings' must be a mapping")
+    for key, value in raw.items():
+        line = raw.line_of(key) if isinstance(raw, LineDict) else root.line
+        if key not in SCRIPT_SETTINGS:
+            raise ScriptError(
+                path, line, f"unknown setting {key!r} (allowed: {', '.join(SCRIPT_SETTINGS)})"
+            )
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ScriptError(path, line, f"setting {key!r} must be a whole number >= 1")
+    return {str(k): int(v) for k, v in raw.items()}
+
+
+def _load_checks(expect: LineDict, path: Path, allowed: tuple[str, ...]) -> dict[str, Any]:
+    for key in expect:
+        if key not in allowed:
+            raise ScriptError(
+                path,
+                expect.line_of(key),
+                f"unknown expectation {key!r} (allowed: {', '.join(allowed)})",
+            )
+    checks: dict[str, Any] = {}
+    for key, raw in expect.items():
+        key_line = expect.line_of(key)
+        if key in ("contains", "contains_any", "not_contains", "buttons"):
+            checks[key] = _strings(raw, path, key_line, key)
+        elif key == "matches":
+            try:
+                checks[key] = re.compile(str(raw))
+            except re.error as exc:
+                raise ScriptError(path, key_line, f"bad regular expression: {exc}") from None
+        elif key == "replies":
+            if not isinstance(raw, int) or raw < 0:
+                raise ScriptError(path, key_line, "'replies' must be a whole number")
+            checks[key] = raw
+        elif key == "no_buttons":
+            if raw is not True:
+                raise ScriptError(path, key_line, "'no_buttons' can only be true")
+            checks[key] = True
+        elif key == "to":
+            if not isinstance(raw, LineDict) or not raw:
+                raise ScriptError(path, key_line, "'to' maps user names to expectations")
+            checks[key] = {}
+            for name, inner in raw.items():
+                if not isinstance(inner, LineDict) or not inner:
+                    raise ScriptError(
+                        path, raw.line_of(name), f"'to: {name}' needs at least one check"
+                    )
+                checks[key][str(name)] = _load_checks(inner, path, OTHER_CHAT_EXPECTATIONS)
+        else:
+            checks[key] = str(raw)
+    return checks
 
 
 def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn:
@@ -190,33 +262,10 @@ def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn
     if not isinstance(expect, LineDict) or not expect:
         # A turn that checks nothing would pass whatever the bot does.
         raise ScriptError(path, item.line, "a turn needs an 'expect:' with at least one check")
-    for key in expect:
-        if key not in EXPECTATIONS:
-            raise ScriptError(
-                path,
-                expect.line_of(key),
-                f"unknown expectation {key!r} (allowed: {', '.join(EXPECTATIONS)})",
-            )
-    checks: dict[str, Any] = {}
-    for key, raw in expect.items():
-        key_line = expect.line_of(key)
-        if key in ("contains", "contains_any", "not_contains", "buttons"):
-            checks[key] = _strings(raw, path, key_line, key)
-        elif key == "matches":
-            try:
-                checks[key] = re.compile(str(raw))
-            except re.error as exc:
-                raise ScriptError(path, key_line, f"bad regular expression: {exc}") from None
-        elif key == "replies":
-            if not isinstance(raw, int) or raw < 0:
-                raise ScriptError(path, key_line, "'replies' must be a whole number")
-            checks[key] = raw
-        elif key == "no_buttons":
-            if raw is not True:
-                raise ScriptError(path, key_line, "'no_buttons' can only be true")
-            checks[key] = True
-        else:
-            checks[key] = str(raw)
+    checks = _load_checks(expect, path, EXPECTATIONS)
+    for name in checks.get("to", {}):
+        if name not in users:
+            raise ScriptError(path, expect.line_of("to"), f"unknown user {name!r} in 'to'")
     reply_to = item.get("reply_to")
     if reply_to is not None and action not in ("say", "command"):
         raise ScriptError(path, item.line_of("reply_to"), "reply_to goes with say or command")
@@ -232,7 +281,7 @@ def load_script(path: Path) -> Script:
     if not isinstance(turns, LineList) or not turns:
         raise ScriptError(path, root.line_of("turns"), "a script needs a list of 'turns'")
     loaded = [_load_turn(t, turns.line_of(n), path, users) for n, t in enumerate(turns)]
-    return Script(path, str(root["name"]), users, loaded)
+    return Script(path, str(root["name"]), users, loaded, _load_settings(root, path))
 
 
 def find_scripts(paths: Iterable[Path]) -> list[Path]:
@@ -281,9 +330,28 @@ def _reply_intent(reply: Reply | None) -> str | None:
 
 def _labels(message: dict[str, Any]) -> list[tuple[str, str]]:
     markup = message.get("reply_markup") or {}
+    if isinstance(markup, str):
+        markup = json.loads(markup)
     return [
         (b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row
     ]
+
+
+@dataclass(frozen=True)
+class _Offered:
+    """The buttons under the last message with buttons in a user's chat."""
+
+    buttons: list[tuple[str, str]]
+    message_id: int | None
+
+
+def _shown(call: ApiCall) -> str:
+    """What a chat member sees of one message the bot sent or edited."""
+    params = call.params
+    text = str(params.get("text") or params.get("caption") or "")
+    if call.method in ("sendMessage", "editMessageText"):
+        return text
+    return f"[{call.method.removeprefix('send').lower()}] {text}".rstrip()
 
 
 class _Conversation:
@@ -295,24 +363,29 @@ class _Conversation:
         recorder: _RecordingResponder,
     ) -> None:
         self.script, self.app, self.api, self.recorder = script, application, api, recorder
-        self.last_buttons: dict[str, list[tuple[str, str]]] = {}
+        self.offered: dict[int, _Offered] = {}  # chat id -> buttons on offer there
         self._ids = itertools.count(1)
 
     def _update(self, turn: Turn) -> Update:
         user = self.script.users[turn.user]
         bot = self.app.bot
         if turn.action == "press":
-            offered = self.last_buttons.get(user.name, [])
-            data = next((d for label, d in offered if label == turn.value), None)
+            offered = self.offered.get(user.chat_id, _Offered([], None))
+            data = next((d for label, d in offered.buttons if label == turn.value), None)
             if data is None:
-                labels = ", ".join(label for label, _ in offered) or "none"
+                labels = ", ".join(label for label, _ in offered.buttons) or "none"
                 raise ScriptError(
                     self.script.path,
                     turn.line,
                     f"button {turn.value!r} is not offered (offered: {labels})",
                 )
             return fake_updates.callback_update(
-                bot, data, user_id=user.user_id, language_code=user.language_code
+                bot,
+                data,
+                user_id=user.user_id,
+                language_code=user.language_code,
+                chat_id=None if user.chat_type == "private" else user.chat_id,
+                message_id=offered.message_id,
             )
         sender = fake_updates.user_dict(user.user_id, user.first_name, user.language_code)
         chat = fake_updates.chat_dict(user.chat_id, user.chat_type)
@@ -334,24 +407,47 @@ class _Conversation:
         message = fake_updates.text_message(turn.value, sender, chat, **extra)
         return fake_updates.update_from({"message": message}, bot)
 
+    def _remember_buttons(self) -> None:
+        for call in self.api.calls:
+            if not (call.method.startswith("send") or call.method == "editMessageText"):
+                continue
+            chat_id = int(call.params.get("chat_id", 0) or 0)
+            labels = _labels(call.params)
+            if labels:
+                message_id = call.result.get("message_id") if call.result else None
+                self.offered[chat_id] = _Offered(labels, message_id)
+
     async def play(self, turn: Turn) -> TurnFailure | None:
         update = self._update(turn)
         self.api.clear()
         self.recorder.replies.clear()
         await self.app.process_update(update)
+        self._remember_buttons()
         user = self.script.users[turn.user]
-        sent = [m for m in self.api.sent() if int(m.get("chat_id", 0)) == user.chat_id]
-        if sent and _labels(sent[-1]):
-            self.last_buttons[user.name] = _labels(sent[-1])
         # The first Reply of the turn is the bot's decision (answer, menu, fallback); later
         # ones are what an action built on it (a subscription status, a notice).
         reply = self.recorder.replies[0] if self.recorder.replies else None
-        said = [str(m.get("text", "")) for m in sent]
-        buttons = [label for label, _ in _labels(sent[-1])] if sent else []
+        said, buttons = self._seen(user.chat_id)
         problems = _check(turn.expect, said, buttons, reply)
+        for name, checks in turn.expect.get("to", {}).items():
+            other_said, other_buttons = self._seen(self.script.users[name].chat_id)
+            problems += [
+                f"{p} (in {name}'s chat)" for p in _check(checks, other_said, other_buttons, None)
+            ]
         if problems:
             return TurnFailure(turn, problems, said, buttons, _reply_intent(reply))
         return None
+
+    def _seen(self, chat_id: int) -> tuple[list[str], list[str]]:
+        """What the bot showed in one chat during the turn, and the buttons under the last."""
+        calls = [
+            c
+            for c in self.api.calls
+            if (c.method.startswith("send") or c.method == "editMessageText")
+            and int(c.params.get("chat_id", 0) or 0) == chat_id
+        ]
+        buttons = [label for label, _ in _labels(calls[-1].params)] if calls else []
+        return [_shown(c) for c in calls], buttons
 
 
 def _check(
@@ -385,9 +481,14 @@ def _check(
 
 async def run_script(script: Script, responder: Responder) -> ScriptResult:
     api = FakeBotApi()
-    application = build_application(
-        Settings(token=TOKEN), responder, Database(":memory:"), request=api
+    reviewers = frozenset(u.user_id for u in script.users.values() if u.reviewer)
+    settings = Settings(
+        token=TOKEN,
+        review_chat=REVIEW_CHAT,
+        reviewers=reviewers,
+        **script.settings,  # type: ignore[arg-type]
     )
+    application = build_application(settings, responder, Database(":memory:"), request=api)
     recorder = _RecordingResponder(responder)
     result = ScriptResult(script)
     async with application:

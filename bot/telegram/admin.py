@@ -36,7 +36,7 @@ async def admin_command(
     if message is None:
         return None
     responder = responder_of(context)
-    lang = responder._lang(user_language(update, context))
+    lang = responder.language(user_language(update, context))
     if not is_admin(update, context, action):
         await send_reply(message, responder.notice("admin_refused", lang))
         return None

@@ -21,6 +21,7 @@ from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
 from bot.store.insights import SqliteInsightsStore
 from bot.store.preferences import SqlitePreferenceStore
+from bot.store.reports import SqliteReportStore
 from bot.store.subscriptions import SqliteSubscriptionStore
 from bot.telegram import (
     admin,
@@ -29,35 +30,41 @@ from bot.telegram import (
     handlers,
     insights,
     reload,
+    reports,
+    review,
     scam_guard,
     subscriptions,
 )
 
 COMMANDS = ("start", "help", "tips", "stats", "lang")
 CHECK_COMMANDS = ("check",)
+REPORT_COMMANDS = ("report", "myreports", "cancel")
 SUBSCRIPTION_COMMANDS = ("subscribe", "unsubscribe", "mysettings", "forget")
 # Shown in Telegram's command menu, per the resident's app language. /broadcast is left out:
 # residents need not see it, and administrators know it.
 COMMAND_DESCRIPTIONS = {
     "zh": {"start": "开始 / 话题菜单", "help": "我能做什么", "tips": "防骗要点",
            "stats": "数据", "lang": "切换语言", "check": "查一查可疑消息", "subscribe": "订阅预警",
-           "unsubscribe": "退订预警", "mysettings": "查看保存的信息", "forget": "删除我的信息"},
+           "unsubscribe": "退订预警", "mysettings": "查看保存的信息", "forget": "删除我的信息",
+           "report": "随手拍举报", "myreports": "我的举报", "cancel": "取消正在填写的举报"},
     "en": {"start": "Start / topic menu", "help": "What I can do", "tips": "How to avoid scams",
            "stats": "Figures", "lang": "Switch language", "check": "Check a suspicious message",
            "subscribe": "Get alerts",
            "unsubscribe": "Stop alerts", "mysettings": "What you store about me",
-           "forget": "Delete my data"},
+           "forget": "Delete my data", "report": "Report a violation or a clue",
+           "myreports": "My reports", "cancel": "Cancel the report in progress"},
 }  # fmt: skip
 
 
 async def _on_start_up(application: Application) -> None:
-    names = COMMANDS + CHECK_COMMANDS + SUBSCRIPTION_COMMANDS
+    names = COMMANDS + CHECK_COMMANDS + REPORT_COMMANDS + SUBSCRIPTION_COMMANDS
     for lang, descriptions in COMMAND_DESCRIPTIONS.items():
         commands = [BotCommand(name, descriptions[name]) for name in names]
         await application.bot.set_my_commands(commands, language_code=lang)
     default = [BotCommand(n, COMMAND_DESCRIPTIONS["zh"][n]) for n in names]
     await application.bot.set_my_commands(default)
     await broadcasts.resume_broadcasts(application)
+    await review.start_delivery(application)  # reports queued before a restart go out now
     reload.reload_on_sighup(application)
 
 
@@ -72,11 +79,17 @@ def build_application(
         .token(settings.token)
         .base_url(settings.base_url)
         .post_init(_on_start_up)
+        .post_stop(review.stop_delivery)
         .concurrent_updates(flow.PerChatUpdateProcessor())
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
+    report_store = SqliteReportStore(database)
+    if settings.review_chat is not None:
+        application.bot_data[review.DELIVERY] = review.ReviewDelivery(
+            application, report_store, settings.review_chat
+        )
     application.bot_data.update(
         {
             handlers.RESPONDER: responder,
@@ -87,10 +100,22 @@ def build_application(
             scam_guard.GUARD: SqliteGuardStore(database),
             flow.FLOOD_GUARD: flow.FloodGuard(settings.flood_messages, settings.flood_window),
             handlers.INSIGHTS: SqliteInsightsStore(database, settings.insights_days),
+            review.REPORTS: report_store,
         }
     )
+    edited = filters.UpdateType.EDITED
 
     application.add_handler(TypeHandler(Update, flow.on_any_update), group=-1)
+    # First: a resident writing a report is answering its questions, not asking ours.
+    application.add_handler(
+        MessageHandler(
+            reports.OpenReport(report_store) & ~filters.COMMAND & ~edited,
+            reports.on_report_message,
+        )
+    )
+    application.add_handler(CommandHandler("report", reports.on_report))
+    application.add_handler(CommandHandler("cancel", reports.on_cancel))
+    application.add_handler(CommandHandler("myreports", reports.on_myreports))
     application.add_handler(CommandHandler(list(COMMANDS), handlers.on_command))
     application.add_handler(CommandHandler("subscribe", subscriptions.on_subscribe))
     application.add_handler(CommandHandler("unsubscribe", subscriptions.on_unsubscribe))
@@ -105,8 +130,9 @@ def build_application(
         CallbackQueryHandler(subscriptions.on_subscription_button, pattern=r"^sub:")
     )
     application.add_handler(CallbackQueryHandler(broadcasts.on_broadcast_button, pattern=r"^bc:"))
+    application.add_handler(CallbackQueryHandler(reports.on_report_button, pattern=r"^report:"))
+    application.add_handler(CallbackQueryHandler(review.on_review_button, pattern=r"^review:"))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
-    edited = filters.UpdateType.EDITED
     application.add_handler(
         MessageHandler(
             filters.FORWARDED & filters.ChatType.PRIVATE & ~edited, scam_guard.on_forward

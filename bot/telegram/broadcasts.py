@@ -100,7 +100,7 @@ async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE
         return
     await query.answer()
     responder = responder_of(context)
-    lang = responder._lang(user_language(update, context))
+    lang = responder.language(user_language(update, context))
     parts = (query.data or "").split(":", 2)
     step = parts[1] if len(parts) > 1 else ""
     alert_id = parts[2] if len(parts) > 2 else ""

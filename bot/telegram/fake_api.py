@@ -30,6 +30,7 @@ BOT_USER = {
 class ApiCall:
     method: str
     params: dict[str, Any]
+    result: Any = None  # what the fake answered
 
 
 @dataclass
@@ -90,9 +91,9 @@ class FakeBotApi(BaseRequest):
             await self.before_send(params)
         if api_method == "sendMessage":
             self.sent_count += 1
-        if self.keep_calls:
-            self.calls.append(ApiCall(api_method, params))
         result = self._answer(api_method, params)
+        if self.keep_calls:
+            self.calls.append(ApiCall(api_method, params, result))
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def fail_chat(
@@ -168,8 +169,19 @@ class FakeBotApi(BaseRequest):
         if method == "getUpdates":
             pending, self.updates = self.updates, []
             return pending
-        if method in ("sendMessage", "editMessageText", "sendPhoto", "sendDocument"):
+        if method in (
+            "sendMessage",
+            "editMessageText",
+            "sendPhoto",
+            "sendVideo",
+            "sendDocument",
+            "sendLocation",
+        ):
             return self._message(params)
+        if method == "sendMediaGroup":
+            media = params.get("media") or []
+            items = json.loads(media) if isinstance(media, str) else media
+            return [self._message({**params, "caption": i.get("caption")}) for i in items]
         if method == "getChatMember":
             user = {"id": int(params.get("user_id", 0)), "is_bot": False, "first_name": "Member"}
             return {
@@ -204,8 +216,9 @@ class FakeBotApi(BaseRequest):
             "chat": {"id": chat_id, "type": "private" if int(chat_id) > 0 else "group"},
             "from": BOT_USER,
         }
-        if "text" in params:
-            message["text"] = params["text"]
+        for key in ("text", "caption"):
+            if params.get(key):
+                message[key] = params[key]
         if "reply_markup" in params:
             markup = params["reply_markup"]
             message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
@@ -215,6 +228,14 @@ class FakeBotApi(BaseRequest):
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
+
+    def sent_to(self, chat_id: int) -> list[ApiCall]:
+        """Every message the bot sent to one chat (text, photo, album, location...)."""
+        return [
+            c
+            for c in self.calls
+            if c.method.startswith("send") and int(c.params.get("chat_id", 0) or 0) == chat_id
+        ]
 
     def clear(self) -> None:
         self.calls.clear()

@@ -84,7 +84,7 @@ def text_update(
 
 
 def media_content(kind: str) -> dict[str, Any]:
-    """The message fields of a non-text message: sticker, photo, location or voice."""
+    """The message fields of a non-text message: sticker, photo, video, location or voice."""
     file = {"file_id": f"{kind}-file-id", "file_unique_id": f"{kind}-unique"}
     contents: dict[str, dict[str, Any]] = {
         "sticker": {
@@ -97,7 +97,15 @@ def media_content(kind: str) -> dict[str, Any]:
                 "is_video": False,
             }
         },
-        "photo": {"photo": [{**file, "width": 90, "height": 90}]},
+        "photo": {
+            "photo": [
+                {**file, "width": 90, "height": 90, "file_size": 2_000},
+                {**file, "width": 1280, "height": 960, "file_size": 180_000},
+            ]
+        },
+        "video": {
+            "video": {**file, "width": 1280, "height": 720, "duration": 9, "file_size": 4_000_000}
+        },
         "location": {"location": {"latitude": 18.64, "longitude": 109.70}},
         "voice": {"voice": {**file, "duration": 3}},
     }
@@ -117,9 +125,15 @@ def callback_update(
     user_id: int = 1001,
     language_code: str | None = "zh-hans",
     message_text: str = "(menu)",
+    chat_id: int | None = None,
+    message_id: int | None = None,
 ) -> Update:
+    """A button press by `user_id` under a bot message in `chat_id` (their private chat)."""
     user = user_dict(user_id, language_code=language_code)
-    message = message_dict(BOT_USER, chat_dict(user_id), text=message_text)
+    chat = chat_dict(user_id) if chat_id is None else chat_dict(chat_id, "supergroup")
+    message = message_dict(BOT_USER, chat, text=message_text)
+    if message_id is not None:
+        message["message_id"] = message_id
     query = {
         "id": str(next(_update_ids)),
         "from": user,

@@ -53,7 +53,7 @@ SEND_ATTEMPTS = 3
 MAX_RETRY_AFTER = 30.0  # seconds; longer flood waits are not worth holding a reply for
 
 
-async def _with_retries(send: Callable[[], Awaitable[object]]) -> None:
+async def with_retries(send: Callable[[], Awaitable[object]]) -> None:
     """Retry a reply through Telegram's passing faults: time-outs, network errors, 5xx, and
     flood control (waiting as long as asked). Other errors (bad request, blocked) are final."""
     for attempt in range(1, SEND_ATTEMPTS + 1):
@@ -81,7 +81,7 @@ async def send_reply(message: Message, reply: Reply, quote: bool = False) -> Non
     chunks = split_text(reply.text)
     for number, chunk in enumerate(chunks):
         last = number == len(chunks) - 1
-        await _with_retries(
+        await with_retries(
             lambda chunk=chunk, last=last, number=number: message.reply_text(
                 chunk,
                 reply_markup=keyboard(reply) if last else None,

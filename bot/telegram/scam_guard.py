@@ -121,7 +121,7 @@ async def on_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or chat is None or user is None or chat.type == ChatType.PRIVATE:
         return
     responder = responder_of(context)
-    lang = responder._lang(user_language(update, context))
+    lang = responder.language(user_language(update, context))
     member = await context.bot.get_chat_member(chat.id, user.id)
     if member.status not in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
         log.warning("refused /guard from non-admin user %s", user.id)

@@ -17,6 +17,7 @@ from bot.telegram.handlers import (
     store_of,
     user_language,
 )
+from bot.telegram.review import forget_reports, reports_of
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, message:
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None or not await _may_manage(update, context):
         return
-    lang = responder_of(context)._lang(user_language(update, context))
+    lang = responder_of(context).language(user_language(update, context))
     subscription = subscriptions_of(context).subscribe(chat.id, user.id, lang)
     await send_reply(
         message,
@@ -78,6 +79,7 @@ async def on_mysettings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         responder_of(context),
         store_of(context).get_language(user.id),
         subscriptions_of(context).get(chat.id),
+        len(reports_of(context).for_user(user.id, limit=1000)),
         user_language(update, context) or "",
     )
     await send_reply(message, reply)
@@ -90,6 +92,7 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = user_language(update, context) or ""
     subscriptions_of(context).forget_user(user.id)
     store_of(context).forget(user.id)
+    await forget_reports(context, user.id)
     log.info("a resident asked to be forgotten; their data was deleted")
     await send_reply(message, responder_of(context).notice("forget_done", lang))
 
@@ -102,7 +105,7 @@ async def on_subscription_button(update: Update, context: ContextTypes.DEFAULT_T
     if not await _may_manage(update, context):
         return
     responder, store = responder_of(context), subscriptions_of(context)
-    lang = responder._lang(user_language(update, context))
+    lang = responder.language(user_language(update, context))
     _, _, action = (query.data or "").partition(":")
     if action == "off":
         await unsubscribe(update, context, query.message)

@@ -1,0 +1,238 @@
+"""The resident's side of citizen reports: /report (or the helmet.report intent), every step
+of the report conversation, /cancel and /myreports.
+
+The conversation itself is `bot.core.report_flow`; this module turns messages and buttons
+into its inputs and stores the draft after every step in SQLite, so a restart (or a crash)
+continues where the resident stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes, filters
+
+from bot.config import Settings
+from bot.core.report_flow import (
+    CHINA_TIME,
+    Draft,
+    Media,
+    ReportFlow,
+    ReportInput,
+    Step,
+)
+from bot.core.report_replies import report_list
+from bot.core.types import ReplyKind, Turn
+from bot.store.reports import ReportStore
+from bot.telegram.admin import SETTINGS
+from bot.telegram.handlers import (
+    INTENT_ACTIONS,
+    on_text,
+    responder_of,
+    send_reply,
+    user_language,
+)
+from bot.telegram.review import deliver_now, flow_of, reports_of
+
+log = logging.getLogger(__name__)
+
+
+class OpenReport(filters.MessageFilter):
+    """Private messages from a resident who is writing a report: they belong to the report,
+    not to the question answering. Checked on every private message: one SQLite key lookup."""
+
+    def __init__(self, store: ReportStore) -> None:
+        super().__init__(name="OpenReport")
+        self.store = store
+
+    def filter(self, message: Message) -> bool:
+        if message.chat.type != ChatType.PRIVATE or message.from_user is None:
+            return False
+        draft = self.store.draft(message.from_user.id)
+        return draft is not None and not draft.expired(time.time())
+
+
+def _today_start(now: float) -> float:
+    """Midnight, China time: the daily limit counts calendar days as residents do."""
+    moment = datetime.fromtimestamp(now, CHINA_TIME)
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def _over_daily_limit(context: ContextTypes.DEFAULT_TYPE, user_id: int, now: float) -> bool:
+    limit = context.bot_data[SETTINGS].report_daily_limit
+    return reports_of(context).count_since(user_id, _today_start(now)) >= limit
+
+
+async def _limit_notice(message: Message, flow: ReportFlow, lang: str, settings: Settings) -> None:
+    await send_reply(
+        message, flow.notice("report_daily_limit", lang, limit=settings.report_daily_limit)
+    )
+
+
+async def start_report(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, asked: bool = False
+) -> None:
+    """/report, or (`asked`) a resident asking how to report: start or resume the report."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    settings: Settings = context.bot_data[SETTINGS]
+    flow, lang = flow_of(context), user_language(update, context) or ""
+    if asked or settings.review_chat is None:
+        # How reporting works (and the bureau's other channels, when configured) first;
+        # without a review chat nobody would read a report, so that is all they get.
+        await send_reply(message, responder_of(context).answer("helmet.report", lang))
+        if settings.review_chat is None or chat.type != ChatType.PRIVATE:
+            return
+    if chat.type != ChatType.PRIVATE:
+        await send_reply(message, flow.notice("report_private_only", lang), quote=True)
+        return
+    store, now = reports_of(context), time.time()
+    draft = store.draft(user.id)
+    if draft is not None and not draft.expired(now):  # carry on where they stopped
+        await send_reply(message, flow.prompt(draft))
+        return
+    if _over_daily_limit(context, user.id, now):
+        await _limit_notice(message, flow, lang, settings)
+        return
+    step = flow.start(lang, store.has_consented(user.id), now)
+    if step.draft is not None and step.reply is not None:
+        store.save_draft(user.id, step.draft)
+        await send_reply(message, step.reply)
+
+
+async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is not None:
+        await start_report(update, context, update.effective_message)
+
+
+def _report_input(message: Message) -> ReportInput:
+    if message.photo:
+        largest = message.photo[-1]
+        return ReportInput(media=Media("photo", largest.file_id, largest.file_size))
+    if message.video:
+        video = message.video
+        return ReportInput(media=Media("video", video.file_id, video.file_size))
+    if message.location:
+        return ReportInput(location=(message.location.latitude, message.location.longitude))
+    return ReportInput(text=message.text)  # a sticker or voice note: no text, so "expected"
+
+
+async def on_report_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    draft = reports_of(context).draft(user.id)
+    if draft is None:
+        return
+    if (
+        draft.step in (Step.PRIVACY, Step.KIND)
+        and message.text
+        and _is_other_question(context, message.text, draft.lang)
+    ):
+        # Nothing is entered yet and they asked something else: answer that instead of
+        # holding them in the report (they can send /report again at any time).
+        reports_of(context).drop_draft(user.id)
+        await on_text(update, context)
+        return
+    await _advance(update, context, message, draft, _report_input(message))
+
+
+def _is_other_question(context: ContextTypes.DEFAULT_TYPE, text: str, lang: str) -> bool:
+    reply = responder_of(context).respond(Turn(text, lang_hint=lang))
+    return reply.kind is ReplyKind.ANSWER and reply.intent not in INTENT_ACTIONS
+
+
+async def on_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None or not isinstance(query.message, Message):
+        return
+    await query.answer()
+    draft = reports_of(context).draft(user.id)
+    if draft is None or draft.expired(time.time()):
+        lang = user_language(update, context) or ""
+        await send_reply(query.message, flow_of(context).notice("report_stale_button", lang))
+        return
+    await _advance(update, context, query.message, draft, ReportInput(action=query.data))
+
+
+async def _advance(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    message: Message,
+    draft: Draft,
+    event: ReportInput,
+) -> None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    store, flow, now = reports_of(context), flow_of(context), time.time()
+    step = flow.advance(draft, event, now)
+    if step.draft is None:  # cancelled
+        store.drop_draft(user.id)
+    elif step.submit:
+        await _submit(context, message, user.id, chat.id, step.draft, now)
+        return
+    else:
+        if draft.step is Step.PRIVACY and step.draft.step is not Step.PRIVACY:
+            store.consent(user.id)  # the notice is shown once, before the first report
+        store.save_draft(user.id, step.draft)
+    if step.reply is not None:
+        await send_reply(message, step.reply)
+
+
+async def _submit(
+    context: ContextTypes.DEFAULT_TYPE,
+    message: Message,
+    user_id: int,
+    chat_id: int,
+    draft: Draft,
+    now: float,
+) -> None:
+    store, flow = reports_of(context), flow_of(context)
+    if _over_daily_limit(context, user_id, now):  # reports sent since this one began
+        store.drop_draft(user_id)
+        await _limit_notice(message, flow, draft.lang, context.bot_data[SETTINGS])
+        return
+    report = store.submit(user_id, chat_id, draft, now)
+    log.info("report %s submitted (kind %s, %d media)", report.id, report.kind, len(report.media))
+    await send_reply(
+        message, flow.notice("report_submitted", draft.lang, reference=report.reference)
+    )
+    await deliver_now(context)
+
+
+async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    lang = user_language(update, context) or ""
+    draft = reports_of(context).draft(user.id)
+    key = (
+        "report_cancelled"
+        if reports_of(context).drop_draft(user.id)
+        else "report_nothing_to_cancel"
+    )
+    await send_reply(message, flow_of(context).notice(key, draft.lang if draft else lang))
+
+
+async def on_myreports(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    lang = user_language(update, context) or ""
+    reports = reports_of(context).for_user(user.id)
+    await send_reply(message, report_list(flow_of(context), reports, lang))
+
+
+async def _on_report_question(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message
+) -> None:
+    await start_report(update, context, message, asked=True)
+
+
+INTENT_ACTIONS["helmet.report"] = _on_report_question

@@ -1,0 +1,260 @@
+"""The bureau's side of citizen reports: delivery to the review chat, the officers' accept and
+reject buttons, and removing review copies when a resident uses /forget.
+
+Delivery never loses a report: a submitted report stays `queued` in SQLite until the review
+chat has its summary. It is tried at once, then by a background worker that backs off while
+the chat is unreachable, and after a restart. Reports go out in the order they were made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+from telegram import InputMediaPhoto, InputMediaVideo, Message, Update
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.config import Settings
+from bot.core.report_flow import ReportFlow, ReportLimits
+from bot.core.report_replies import REVIEW_ACTION, decided_message, outcome_notice, review_message
+from bot.core.responder import Responder
+from bot.store.reports import Report, ReportStore
+from bot.telegram.admin import SETTINGS
+from bot.telegram.errors import retry_seconds
+from bot.telegram.handlers import RESPONDER, responder_of, with_retries
+from bot.telegram.replies import keyboard
+
+log = logging.getLogger(__name__)
+
+REPORTS = "reports"  # bot_data key: the ReportStore
+DELIVERY = "review_delivery"  # bot_data key: the ReviewDelivery
+
+
+def report_flow(responder: Responder, settings: Settings) -> ReportFlow:
+    """Built per use, so a content reload takes effect at once."""
+    limits = ReportLimits(
+        max_media=settings.report_max_media,
+        max_media_mb=settings.report_max_mb,
+        keep_days=settings.report_days,
+    )
+    return ReportFlow(responder, limits)
+
+
+def flow_of(context: ContextTypes.DEFAULT_TYPE) -> ReportFlow:
+    return report_flow(responder_of(context), context.bot_data[SETTINGS])
+
+
+def reports_of(context: ContextTypes.DEFAULT_TYPE) -> ReportStore:
+    return context.bot_data[REPORTS]
+
+
+@dataclass
+class ReviewDelivery:
+    application: Application
+    store: ReportStore
+    chat_id: int
+    retry_after: float = 30.0  # first wait after a failure; doubles up to `longest_wait`
+    longest_wait: float = 600.0
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task | None = None
+
+    async def deliver_pending(self) -> float | None:
+        """Send every queued report; None when all went out, else how long to wait."""
+        async with self._lock:  # two residents confirming at once must not send one twice
+            for report in self.store.undelivered():
+                try:
+                    await self._deliver(report)
+                except RetryAfter as exc:
+                    log.warning("review chat flood control; report %s waits", report.id)
+                    return retry_seconds(exc)
+                except TelegramError as exc:
+                    log.warning("review chat unreachable (%s); report %s stays queued",
+                                type(exc).__name__, report.id)  # fmt: skip
+                    return self.retry_after
+        return None
+
+    async def _deliver(self, report: Report) -> None:
+        bot = self.application.bot
+        messages = list(report.review_messages)
+        if report.delivery == "queued":  # media first, so the summary's buttons come last
+            messages += [m.message_id for m in await self._send_media(report)]
+            if report.latitude is not None and report.longitude is not None:
+                pin = await bot.send_location(self.chat_id, report.latitude, report.longitude)
+                messages.append(pin.message_id)
+            self.store.set_delivery(report.id, "media_sent", tuple(messages))
+        reply = review_message(self._flow(), report, self._lang())
+        summary = await bot.send_message(self.chat_id, reply.text, reply_markup=keyboard(reply))
+        self.store.set_delivery(report.id, "delivered", (*messages, summary.message_id))
+        log.info("report %s delivered to the review chat", report.id)
+
+    async def _send_media(self, report: Report) -> list[Message]:
+        bot, caption = self.application.bot, report.reference
+        if len(report.media) == 1:
+            item = report.media[0]
+            send = bot.send_video if item.kind == "video" else bot.send_photo
+            return [await send(self.chat_id, item.file_id, caption=caption)]
+        if report.media:
+            album = [
+                (InputMediaVideo if m.kind == "video" else InputMediaPhoto)(
+                    m.file_id, caption=caption if n == 0 else None
+                )
+                for n, m in enumerate(report.media)
+            ]
+            return list(await bot.send_media_group(self.chat_id, album))
+        return []
+
+    def _flow(self) -> ReportFlow:
+        bot_data = self.application.bot_data
+        return report_flow(bot_data[RESPONDER], bot_data[SETTINGS])
+
+    def _lang(self) -> str:
+        return self.application.bot_data[SETTINGS].default_lang
+
+    # -- the background worker ---------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="review-delivery")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        wait = self.retry_after
+        while True:
+            try:
+                delay = await self.deliver_pending()
+                self._purge()
+            except Exception:  # a bug here must not stop deliveries for good
+                log.exception("review delivery failed")
+                delay = self.retry_after
+            wait = (
+                self.retry_after if delay is None else min(max(delay, wait * 2), self.longest_wait)
+            )
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    def _purge(self) -> None:
+        days = self.application.bot_data[SETTINGS].report_days
+        removed = self.store.purge(time.time() - days * 86400)
+        if removed:
+            log.info("deleted %d reports past the %d-day retention period", removed, days)
+
+
+async def start_delivery(application: Application) -> None:
+    delivery: ReviewDelivery | None = application.bot_data.get(DELIVERY)
+    if delivery is not None:
+        delivery.start()
+
+
+async def stop_delivery(application: Application) -> None:
+    delivery: ReviewDelivery | None = application.bot_data.get(DELIVERY)
+    if delivery is not None:
+        await delivery.stop()
+
+
+async def deliver_now(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Right after a report is confirmed: try at once; the worker retries if this fails."""
+    delivery: ReviewDelivery | None = context.bot_data.get(DELIVERY)
+    if delivery is not None and await delivery.deliver_pending() is not None:
+        delivery.wake()
+
+
+# -- officers' decisions ---------------------------------------------------------------------
+
+
+def _may_review(update: Update, settings: Settings) -> bool:
+    user, chat = update.effective_user, update.effective_chat
+    allowed = (
+        user is not None
+        and user.id in settings.reviewers
+        and chat is not None
+        and chat.id == settings.review_chat
+    )
+    if not allowed:
+        log.warning("refused a report decision from user %s", user.id if user else "?")
+    return allowed
+
+
+async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user = update.callback_query, update.effective_user
+    if query is None or user is None:
+        return
+    settings: Settings = context.bot_data[SETTINGS]
+    flow = flow_of(context)
+    lang = settings.default_lang
+    if not _may_review(update, settings):  # button data can be forged: check every press
+        await query.answer(flow.responder.ui("reviewer_refused", lang), show_alert=True)
+        return
+    verdict, _, number = (query.data or "").removeprefix(REVIEW_ACTION).partition(":")
+    store = reports_of(context)
+    report = store.get(int(number)) if number.isdigit() else None
+    if report is None or verdict not in ("accept", "reject"):
+        await query.answer(flow.responder.ui("review_gone", lang), show_alert=True)
+        return
+    status = "accepted" if verdict == "accept" else "rejected"
+    decided = store.decide(report.id, status, user.full_name, time.time())
+    if decided is None:
+        now = store.get(report.id) or report
+        name = flow.responder.ui(f"report_status_{now.status}", lang)
+        await query.answer(flow.responder.ui("review_already", lang, status=name), show_alert=True)
+        return
+    await query.answer()
+    log.info("report %s %s by a reviewer", report.id, status)
+    if isinstance(query.message, Message):
+        await with_retries(
+            lambda: query.edit_message_text(decided_message(flow, decided, lang).text)
+        )
+    await _tell_resident(context, flow, decided)
+
+
+async def _tell_resident(
+    context: ContextTypes.DEFAULT_TYPE, flow: ReportFlow, report: Report
+) -> None:
+    notice = outcome_notice(flow, report)
+    try:
+        await with_retries(lambda: context.bot.send_message(report.chat_id, notice.text))
+    except TelegramError as exc:  # blocked the bot, say: /myreports still shows the outcome
+        log.warning(
+            "could not tell the resident about report %s (%s)", report.id, type(exc).__name__
+        )
+
+
+# -- /forget ---------------------------------------------------------------------------------
+
+
+async def forget_reports(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+    """Delete the resident's reports; remove their review copies unless the bureau keeps them
+    (ANTIFRAUD_REVIEW_KEEP=accepted keeps the copies of accepted reports)."""
+    settings: Settings = context.bot_data[SETTINGS]
+    removed = reports_of(context).forget_user(user_id)
+    if settings.review_chat is None:
+        return
+    for report in removed:
+        if settings.review_keep == "accepted" and report.status == "accepted":
+            continue
+        failed = False
+        for message_id in report.review_messages:
+            try:
+                await context.bot.delete_message(settings.review_chat, message_id)
+            except TelegramError:  # Telegram lets bots delete only for 48 hours
+                failed = True
+        if failed:
+            text = flow_of(context).responder.ui(
+                "review_withdrawn", settings.default_lang, reference=report.reference
+            )
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_message(settings.review_chat, text)
