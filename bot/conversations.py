@@ -349,6 +349,10 @@ def _shown(call: ApiCall) -> str:
     """What a chat member sees of one message the bot sent or edited."""
     params = call.params
     text = str(params.get("text") or params.get("caption") or "")
+    if call.method == "sendMediaGroup":  # the album's caption sits on its first item
+        media = params.get("media") or []
+        items = json.loads(media) if isinstance(media, str) else media
+        text = str(items[0].get("caption") or "") if items else ""
     if call.method in ("sendMessage", "editMessageText"):
         return text
     return f"[{call.method.removeprefix('send').lower()}] {text}".rstrip()
@@ -386,6 +390,7 @@ class _Conversation:
                 language_code=user.language_code,
                 chat_id=None if user.chat_type == "private" else user.chat_id,
                 message_id=offered.message_id,
+                first_name=user.first_name,
             )
         sender = fake_updates.user_dict(user.user_id, user.first_name, user.language_code)
         chat = fake_updates.chat_dict(user.chat_id, user.chat_type)
@@ -484,6 +489,7 @@ async def run_script(script: Script, responder: Responder) -> ScriptResult:
     reviewers = frozenset(u.user_id for u in script.users.values() if u.reviewer)
     settings = Settings(
         token=TOKEN,
+        flood_messages=100_000,  # a script plays a whole conversation in a blink
         review_chat=REVIEW_CHAT,
         reviewers=reviewers,
         **script.settings,  # type: ignore[arg-type]

@@ -147,7 +147,9 @@ class ReportFlow:
                            {"days": limits.keep_days}),
             Step.KIND: ("report_kind_prompt", self._kind_buttons(lang), {}),
             Step.MEDIA: (
-                "report_media_required_prompt" if required else "report_media_optional_prompt",
+                "report_media_received" if draft.media
+                else "report_media_required_prompt" if required
+                else "report_media_optional_prompt",
                 self._media_buttons(draft),
                 {"max": limits.max_media, "mb": limits.max_media_mb, "count": len(draft.media)},
             ),

@@ -127,9 +127,10 @@ def callback_update(
     message_text: str = "(menu)",
     chat_id: int | None = None,
     message_id: int | None = None,
+    first_name: str = "Resident",
 ) -> Update:
     """A button press by `user_id` under a bot message in `chat_id` (their private chat)."""
-    user = user_dict(user_id, language_code=language_code)
+    user = user_dict(user_id, first_name, language_code=language_code)
     chat = chat_dict(user_id) if chat_id is None else chat_dict(chat_id, "supergroup")
     message = message_dict(BOT_USER, chat, text=message_text)
     if message_id is not None:
