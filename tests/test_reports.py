@@ -6,12 +6,15 @@ resident walks."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from telegram.ext import Application
 
 from bot.config import ConfigError, Settings
@@ -27,7 +30,7 @@ from bot.core.report_flow import (
 from bot.core.responder import Responder
 from bot.store.database import Database
 from bot.store.reports import SqliteReportStore
-from bot.telegram import review
+from bot.telegram import reports, review
 from bot.telegram.app import build_application
 from bot.telegram.fake_api import FakeBotApi
 from bot.telegram.fake_updates import (
@@ -147,6 +150,55 @@ def test_draft_survives_json_and_expires() -> None:
     )
     assert Draft.from_json(draft.to_json()) == draft
     assert not draft.expired(100.0 + 60) and draft.expired(100.0 + 3 * 3600)
+
+
+ACTIONS = [
+    *(f"report:{a}" for a in ("agree", "done", "nomedia", "now", "skip", "submit", "cancel")),
+    *(f"report:kind:{k}" for k in ("helmet", "fraud", "drugs", "other", "nope")),
+]
+INPUTS = st.one_of(
+    st.builds(ReportInput, text=st.text(max_size=300) | st.just("举报\ud800内容")),
+    st.builds(ReportInput, action=st.sampled_from(ACTIONS) | st.text(max_size=20)),
+    st.builds(
+        ReportInput,
+        media=st.builds(
+            Media,
+            st.sampled_from(["photo", "video"]),
+            st.text(min_size=1, max_size=20),
+            st.none() | st.integers(0, 50 * 1024 * 1024),
+        ),
+    ),
+    st.builds(ReportInput, location=st.tuples(st.floats(-90, 90), st.floats(-180, 180))),
+    st.just(ReportInput()),  # a sticker, a voice note
+)
+UNFILLED = re.compile(r"\{[a-z_]+\}")
+
+
+@given(
+    events=st.lists(INPUTS, max_size=40),
+    consented=st.booleans(),
+    lang=st.sampled_from(["zh", "en"]),
+)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_sequence_of_inputs_keeps_the_conversation_sound(
+    responder: Responder, events: list[ReportInput], consented: bool, lang: str
+) -> None:
+    flow = ReportFlow(responder, ReportLimits(max_media=3))
+    step = flow.start(lang, consented, 0.0)
+    for event in events:
+        draft = step.draft
+        if draft is None or step.submit:
+            break
+        step = flow.advance(draft, event, 1.0)
+        if step.submit:  # only from the summary, and only a complete report
+            assert draft.step is Step.CONFIRM and draft.kind and (draft.media or draft.description)
+            continue
+        assert step.reply is not None and step.reply.text.strip()
+        assert not UNFILLED.search(step.reply.text), step.reply.text
+        if step.draft is not None:
+            assert len(step.draft.media) <= 3
+            assert Draft.from_json(step.draft.to_json()) == step.draft
+            step.draft.to_json().encode("utf-8")  # storable: no lone surrogates
 
 
 # -- the store -------------------------------------------------------------------------------
@@ -432,3 +484,21 @@ async def test_an_abandoned_draft_expires_and_questions_are_answered_again(
     )))  # fmt: skip
     await _say(reporting, "有人自称公安让我把钱转到安全账户")
     assert "安全账户" in _texts(api, RESIDENT)[-1]
+
+
+async def test_an_album_is_acknowledged_once(
+    reporting: Application, api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reports, "ALBUM_QUIET", 0.05)
+    await _say(reporting, "/report")
+    await _press(reporting, "report:agree")
+    await _press(reporting, "report:kind:helmet")
+    before = len(api.sent_to(RESIDENT))
+    for _ in range(3):  # an album arrives as one message per photo
+        content = {**media_content("photo"), "media_group_id": "album-1"}
+        message = message_dict(user_dict(RESIDENT), chat_dict(RESIDENT), **content)
+        await reporting.process_update(update_from({"message": message}, reporting.bot))
+    assert len(api.sent_to(RESIDENT)) == before
+    await asyncio.sleep(0.2)
+    assert _texts(api, RESIDENT)[before:] == [_texts(api, RESIDENT)[-1]]
+    assert "已收到 3 个" in _texts(api, RESIDENT)[-1]

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Protocol
 
+from bot.core.normalize import without_surrogates
 from bot.core.responder import Responder
 from bot.core.types import Button, Reply, ReplyKind
 
@@ -123,6 +124,8 @@ class ReportFlow:
         return ReportStep(draft, self.prompt(draft))
 
     def advance(self, draft: Draft, event: ReportInput, now: float) -> ReportStep:
+        if event.text:  # a lone surrogate could not be stored or sent on
+            event = replace(event, text=without_surrogates(event.text))
         if event.action == ACTION + "cancel":
             return ReportStep(None, self.notice("report_cancelled", draft.lang))
         step = {

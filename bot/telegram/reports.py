@@ -8,6 +8,7 @@ continues where the resident stopped.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import datetime
@@ -181,8 +182,32 @@ async def _advance(
         if draft.step is Step.PRIVACY and step.draft.step is not Step.PRIVACY:
             store.consent(user.id)  # the notice is shown once, before the first report
         store.save_draft(user.id, step.draft)
+        if message.media_group_id and len(step.draft.media) > len(draft.media):
+            _acknowledge_album(context, message, user.id)
+            return
     if step.reply is not None:
         await send_reply(message, step.reply)
+
+
+ALBUM_QUIET = 1.0  # seconds without another photo of an album before acknowledging it
+_ALBUM_ACKS = "report_album_acks"  # bot_data key: user id -> the pending acknowledgement
+
+
+def _acknowledge_album(context: ContextTypes.DEFAULT_TYPE, message: Message, user_id: int) -> None:
+    """Telegram delivers an album as one message per photo: acknowledge the album once,
+    when its last photo is in, rather than once per photo."""
+    pending: dict[int, asyncio.Task] = context.bot_data.setdefault(_ALBUM_ACKS, {})
+    if user_id in pending:
+        pending.pop(user_id).cancel()
+
+    async def acknowledge() -> None:
+        await asyncio.sleep(ALBUM_QUIET)
+        pending.pop(user_id, None)
+        draft = reports_of(context).draft(user_id)
+        if draft is not None and draft.step is Step.MEDIA:
+            await send_reply(message, flow_of(context).prompt(draft))
+
+    pending[user_id] = asyncio.create_task(acknowledge())
 
 
 async def _submit(
