@@ -287,6 +287,25 @@ def cmd_broadcast_status(args: argparse.Namespace, settings: Settings, out: Text
     return 0
 
 
+def cmd_reports(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """The report queue for an operator: references, kinds and states, no personal details."""
+    from bot.core.report_flow import china_time
+    from bot.store.database import Database
+    from bot.store.reports import SqliteReportStore
+
+    store = SqliteReportStore(Database(settings.db_path))
+    queued = store.undelivered()
+    oldest = f" (oldest {queued[0].reference}, {china_time(queued[0].created_at, True)})"
+    print(f"waiting for the review chat: {len(queued)}{oldest if queued else ''}", file=out)
+    for report in store.recent(args.last):
+        when = china_time(report.created_at, with_date=True)
+        print(
+            f"{report.reference}  {report.kind:<7} {when}  {report.status:<9} {report.delivery}",
+            file=out,
+        )
+    return 0
+
+
 # -- validate ------------------------------------------------------------------------------
 
 
@@ -368,6 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
     insights.add_argument("--lang", choices=["zh", "en"])
     status = sub.add_parser("broadcast-status", help="progress of a broadcast")
     status.add_argument("alert_id")
+    reports = sub.add_parser("reports", help="citizen reports: the review queue and states")
+    reports.add_argument("--last", type=int, default=20, help="list this many recent reports")
     converse = sub.add_parser("converse", help="play conversation scripts (files or folders)")
     converse.add_argument("paths", nargs="+")
     converse.add_argument("-v", "--verbose", action="store_true", help="list passing scripts too")
@@ -394,6 +415,8 @@ def main(
         return cmd_validate(settings, out)
     if command == "broadcast-status":
         return cmd_broadcast_status(args, settings, out)
+    if command == "reports":
+        return cmd_reports(args, settings, out)
     try:
         responder = load_responder(settings)
     except InvalidContent as exc:

@@ -6,6 +6,7 @@ resident walks."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram.ext import Application
 
+from bot.cli import main
 from bot.config import ConfigError, Settings
 from bot.core.report_flow import (
     Draft,
@@ -502,3 +504,21 @@ async def test_an_album_is_acknowledged_once(
     await asyncio.sleep(0.2)
     assert _texts(api, RESIDENT)[before:] == [_texts(api, RESIDENT)[-1]]
     assert "已收到 3 个" in _texts(api, RESIDENT)[-1]
+
+
+def test_the_reports_command_shows_the_queue_without_personal_details(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "bot.db"
+    store = SqliteReportStore(Database(str(path)))
+    draft = Draft(Step.CONFIRM, "zh", 0.0, "fraud", (), "集市", description="电话 13812345678")
+    delivered = store.submit(RESIDENT, RESIDENT, draft, now=time.time() - 60)
+    store.set_delivery(delivered.id, "delivered", (1,))
+    queued = store.submit(RESIDENT, RESIDENT, draft, now=time.time())
+    monkeypatch.setenv("ANTIFRAUD_DB", str(path))
+    out = io.StringIO()
+    assert main(["reports"], out=out) == 0
+    text = out.getvalue()
+    assert f"waiting for the review chat: 1 (oldest {queued.reference}" in text
+    assert delivered.reference in text and "delivered" in text
+    assert "13812345678" not in text and "集市" not in text
