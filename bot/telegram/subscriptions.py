@@ -79,7 +79,7 @@ async def on_mysettings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         responder_of(context),
         store_of(context).get_language(user.id),
         subscriptions_of(context).get(chat.id),
-        len(reports_of(context).for_user(user.id, limit=1000)),
+        reports_of(context).count_since(user.id, 0.0),
         user_language(update, context) or "",
     )
     await send_reply(message, reply)
