@@ -522,3 +522,17 @@ def test_the_reports_command_shows_the_queue_without_personal_details(
     assert f"waiting for the review chat: 1 (oldest {queued.reference}" in text
     assert delivered.reference in text and "delivered" in text
     assert "13812345678" not in text and "集市" not in text
+
+
+async def test_a_message_delivered_twice_is_applied_once(
+    reporting: Application, api: FakeBotApi
+) -> None:
+    await _report_up_to_the_photo(reporting)
+    await _press(reporting, "report:done")
+    place = text_update(reporting.bot, "保城镇新星路口", user_id=RESIDENT)
+    await reporting.process_update(place)
+    replies = len(api.sent_to(RESIDENT))
+    await reporting.process_update(place)  # Telegram re-sends it after a crash, say
+    assert len(api.sent_to(RESIDENT)) == replies
+    draft = reporting.bot_data[review.REPORTS].draft(RESIDENT)
+    assert draft is not None and draft.step is Step.TIME and draft.occurred is None

@@ -57,6 +57,9 @@ class Draft:
     longitude: float | None = None
     occurred: str | None = None  # as the resident typed it; None means "just now"
     description: str | None = None
+    # The front end's id of the last message applied: Telegram may deliver a message again
+    # after a crash, and a place typed once must not also become the time.
+    last_message_id: int = 0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)

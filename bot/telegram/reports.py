@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 from datetime import datetime
 
 from telegram import Message, Update
@@ -128,8 +129,9 @@ async def on_report_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if message is None or user is None:
         return
     draft = reports_of(context).draft(user.id)
-    if draft is None:
-        return
+    if draft is None or message.message_id <= draft.last_message_id:
+        return  # no report, or a message Telegram delivered twice: applied already
+    draft = replace(draft, last_message_id=message.message_id)
     if (
         draft.step in (Step.PRIVACY, Step.KIND)
         and message.text
