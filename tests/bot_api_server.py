@@ -1,5 +1,6 @@
 """A real HTTP server on 127.0.0.1 that answers like the Bot API, for tests that run the
-bot in another process (TELEGRAM_BASE_URL points here). Records every sendMessage."""
+bot in another process (TELEGRAM_BASE_URL points here). Records what the bot sends, and
+serves updates pushed by the test through getUpdates, as Telegram does for long polling."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ class BotApiServer:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.sent: list[int] = []  # chat ids, in the order messages were accepted
+        self.messages: list[tuple[str, dict]] = []  # every send* call: (method, params)
+        self._updates: list[dict] = []
         self._lock = threading.Lock()
         server = self
 
@@ -43,21 +46,51 @@ class BotApiServer:
             return json.loads(body or b"{}")
         return {k: v[0] for k, v in parse_qs(body.decode()).items()}
 
+    def push(self, update: dict) -> None:
+        """Queue an update for the bot's next getUpdates."""
+        with self._lock:
+            self._updates.append(update)
+
+    def texts_to(self, chat_id: int) -> list[str]:
+        with self._lock:
+            calls = list(self.messages)
+        return [
+            str(p.get("text") or p.get("caption") or m)
+            for m, p in calls
+            if int(p.get("chat_id", 0)) == chat_id
+        ]
+
+    def _get_updates(self, params: dict) -> list[dict]:
+        offset = int(params.get("offset") or 0)
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 0.5)
+        while True:
+            with self._lock:
+                # An offset confirms every update below it, as on Telegram.
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                if self._updates or time.monotonic() >= deadline:
+                    return list(self._updates)
+            time.sleep(0.02)
+
     def _answer(self, method: str, params: dict) -> object:
         if method == "getMe":
             return {"id": 1, "is_bot": True, "first_name": "Test", "username": "test_bot"}
-        if method == "sendMessage":
+        if method == "getUpdates":
+            return self._get_updates(params)
+        if method.startswith("send"):
             if self.delay:
                 time.sleep(self.delay)
             chat_id = int(params["chat_id"])
             with self._lock:
                 self.sent.append(chat_id)
-            return {
-                "message_id": len(self.sent),
+                self.messages.append((method, params))
+                message_id = len(self.sent)
+            message = {
+                "message_id": message_id,
                 "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"},
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
                 "text": params.get("text", ""),
             }
+            return [message] if method == "sendMediaGroup" else message
         return True
 
     def __enter__(self) -> BotApiServer:

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -44,7 +49,8 @@ from bot.telegram.fake_updates import (
     update_from,
     user_dict,
 )
-from tests.conftest import TEST_TOKEN
+from tests.bot_api_server import BotApiServer
+from tests.conftest import ROOT, TEST_TOKEN
 
 REVIEW_CHAT = -1_001_234_567_890
 OFFICER = 77
@@ -536,3 +542,101 @@ async def test_a_message_delivered_twice_is_applied_once(
     assert len(api.sent_to(RESIDENT)) == replies
     draft = reporting.bot_data[review.REPORTS].draft(RESIDENT)
     assert draft is not None and draft.step is Step.TIME and draft.occurred is None
+
+
+# -- a real process, killed mid-report -------------------------------------------------------
+
+
+class _Telegram:
+    """Plays the resident's side against a BotApiServer: pushes updates, waits for replies."""
+
+    def __init__(self, server: BotApiServer) -> None:
+        self.server = server
+        self.update_ids = itertools.count(1)
+
+    def _push(self, **update: object) -> None:
+        update_id = next(self.update_ids)
+        self.server.push({"update_id": update_id, **update})
+
+    def _message(self, **content: object) -> dict:
+        sender, chat = user_dict(RESIDENT), chat_dict(RESIDENT)
+        return {**message_dict(sender, chat, **content), "message_id": next(self.update_ids)}
+
+    def say(self, text: str) -> None:
+        self._push(message={**self._message(text=text), **_command_entities(text)})
+
+    def send(self, kind: str) -> None:
+        self._push(message=self._message(**media_content(kind)))
+
+    def press(self, data: str) -> None:
+        bot_message = {"message_id": 1, "date": 0, "chat": chat_dict(RESIDENT), "text": "…"}
+        query = {"id": "q", "from": user_dict(RESIDENT), "chat_instance": "1", "data": data}
+        self._push(callback_query={**query, "message": bot_message})
+
+    def wait_for(self, chat_id: int, needle: str, since: int, timeout: float = 60.0) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            texts = self.server.texts_to(chat_id)
+            if any(needle in t for t in texts[since:]):
+                return len(texts)
+            time.sleep(0.02)
+        raise AssertionError(f"{needle!r} never arrived; got {self.server.texts_to(chat_id)}")
+
+
+def _command_entities(text: str) -> dict:
+    if not text.startswith("/"):
+        return {}
+    return {"entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]}
+
+
+def test_kill_9_mid_report_then_the_report_continues_and_is_delivered(tmp_path: Path) -> None:
+    """`antifraud-bot run` polling a loopback Bot API; SIGKILL after the photo; a new process
+    carries on from the place question and the report reaches the review chat."""
+    with BotApiServer() as server:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+            "TELEGRAM_BASE_URL": server.base_url,
+            "ANTIFRAUD_DB": str(tmp_path / "bot.db"),
+            "ANTIFRAUD_REVIEW_CHAT": str(REVIEW_CHAT),
+            "ANTIFRAUD_REVIEWERS": str(OFFICER),
+        }
+        log = (tmp_path / "bot.log").open("w")
+        command = [sys.executable, "-m", "bot.cli", "run"]
+        resident = _Telegram(server)
+
+        def start() -> subprocess.Popen:
+            return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
+
+        bot = start()
+        try:
+            resident.say("/report")
+            seen = resident.wait_for(RESIDENT, "提交举报前请先了解", 0)
+            resident.press("report:agree")
+            seen = resident.wait_for(RESIDENT, "你要举报什么", seen)
+            resident.press("report:kind:helmet")
+            seen = resident.wait_for(RESIDENT, "请发送照片或视频", seen)
+            resident.send("photo")
+            seen = resident.wait_for(RESIDENT, "已收到 1 个", seen)
+            bot.send_signal(signal.SIGKILL)
+            bot.wait(timeout=10)
+
+            bot = start()
+            resident.press("report:done")
+            seen = resident.wait_for(RESIDENT, "在哪里发生的", seen)
+            resident.send("location")
+            seen = resident.wait_for(RESIDENT, "什么时候发生的", seen)
+            resident.press("report:now")
+            seen = resident.wait_for(RESIDENT, "简单描述", seen)
+            resident.say("两个人骑一辆电动车，都没戴头盔")
+            seen = resident.wait_for(RESIDENT, "1 张照片", seen)
+            resident.press("report:submit")
+            resident.wait_for(RESIDENT, "举报已提交", seen)
+            resident.wait_for(REVIEW_CHAT, "两个人骑一辆电动车", 0)
+        finally:
+            bot.terminate()
+            bot.wait(timeout=20)
+            log.close()
+    kinds = [m for m, p in server.messages if int(p["chat_id"]) == REVIEW_CHAT]
+    assert kinds == ["sendPhoto", "sendLocation", "sendMessage"]
+    assert TEST_TOKEN not in (tmp_path / "bot.log").read_text()
