@@ -289,8 +289,9 @@ async def _press(app: Application, action: str, user_id: int = RESIDENT, **where
     await app.process_update(callback_update(app.bot, action, user_id=user_id, **where))  # type: ignore[arg-type]
 
 
-async def _send(app: Application, kind: str) -> None:
-    message = message_dict(user_dict(RESIDENT), chat_dict(RESIDENT), **media_content(kind))
+async def _send(app: Application, kind: str, **extra: object) -> None:
+    content = {**media_content(kind), **extra}
+    message = message_dict(user_dict(RESIDENT), chat_dict(RESIDENT), **content)
     await app.process_update(update_from({"message": message}, app.bot))
 
 
@@ -528,6 +529,18 @@ def test_the_reports_command_shows_the_queue_without_personal_details(
     assert f"waiting for the review chat: 1 (oldest {queued.reference}" in text
     assert delivered.reference in text and "delivered" in text
     assert "13812345678" not in text and "集市" not in text
+
+
+async def test_a_photo_caption_is_kept_as_part_of_the_description(
+    reporting: Application, api: FakeBotApi
+) -> None:
+    await _say(reporting, "/report")
+    await _press(reporting, "report:agree")
+    await _press(reporting, "report:kind:helmet")
+    await _send(reporting, "photo", caption="七仙岭大道，后座小孩没戴头盔")
+    await _finish_report(reporting)
+    summary = next(t for t in _texts(api, REVIEW_CHAT) if "新举报" in t)
+    assert "七仙岭大道，后座小孩没戴头盔" in summary and "两个人骑车都没戴头盔" in summary
 
 
 async def test_a_message_delivered_twice_is_applied_once(

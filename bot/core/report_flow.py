@@ -41,6 +41,7 @@ class Media:
     kind: str  # photo | video
     file_id: str  # Telegram's id: the review chat gets the file without the bot storing it
     size: int | None = None  # bytes, when Telegram says
+    caption: str | None = None  # what the resident wrote under it ("保城镇路口，两人没戴")
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,9 @@ class ReportFlow:
     def advance(self, draft: Draft, event: ReportInput, now: float) -> ReportStep:
         if event.text:  # a lone surrogate could not be stored or sent on
             event = replace(event, text=without_surrogates(event.text))
+        if event.media is not None and event.media.caption:
+            caption = without_surrogates(event.media.caption)[: self.limits.description_chars]
+            event = replace(event, media=replace(event.media, caption=caption))
         if event.action == ACTION + "cancel":
             return ReportStep(None, self.notice("report_cancelled", draft.lang))
         step = {
@@ -194,6 +198,7 @@ class ReportFlow:
             )
         else:
             place = none
+        captions = [m.caption for m in report.media if m.caption]
         photos = sum(1 for m in report.media if m.kind == "photo")
         videos = len(report.media) - photos
         media = (
@@ -207,7 +212,7 @@ class ReportFlow:
             "place": place,
             "time": report.occurred
             or self.responder.ui("report_just_now", lang, at=china_time(at)),
-            "description": report.description or none,
+            "description": "\n".join(filter(None, [report.description, *captions])) or none,
         }
 
     # -- steps -------------------------------------------------------------------------------

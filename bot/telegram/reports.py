@@ -113,12 +113,13 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _report_input(message: Message) -> ReportInput:
+    caption = message.caption
     if message.photo:
         largest = message.photo[-1]
-        return ReportInput(media=Media("photo", largest.file_id, largest.file_size))
+        return ReportInput(media=Media("photo", largest.file_id, largest.file_size, caption))
     if message.video:
         video = message.video
-        return ReportInput(media=Media("video", video.file_id, video.file_size))
+        return ReportInput(media=Media("video", video.file_id, video.file_size, caption))
     if message.location:
         return ReportInput(location=(message.location.latitude, message.location.longitude))
     return ReportInput(text=message.text)  # a sticker or voice note: no text, so "expected"
