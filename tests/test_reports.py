@@ -371,6 +371,17 @@ async def test_review_chat_down_queues_the_report_then_delivers_it(
     assert len(api.sent("sendPhoto")) == 1
 
 
+async def test_media_telegram_refuses_for_good_do_not_hold_up_the_report(
+    reporting: Application, api: FakeBotApi
+) -> None:
+    api.fail_next("sendPhoto", status=400, description="Bad Request: wrong file identifier")
+    await _report_up_to_the_photo(reporting)
+    await _finish_report(reporting)
+    assert reporting.bot_data[review.REPORTS].undelivered() == []
+    summary = next(t for t in _texts(api, REVIEW_CHAT) if "新举报" in t)
+    assert "Telegram 拒绝转发这条举报的照片或视频" in summary
+
+
 async def test_queued_reports_are_delivered_after_a_restart(
     responder: Responder, tmp_path: Path
 ) -> None:

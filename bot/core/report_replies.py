@@ -10,7 +10,7 @@ from bot.store.reports import Report
 REVIEW_ACTION = "review:"  # review:accept:<report id> | review:reject:<report id>
 
 
-def review_message(flow: ReportFlow, report: Report, lang: str) -> Reply:
+def review_message(flow: ReportFlow, report: Report, lang: str, media_lost: bool = False) -> Reply:
     """The summary posted in the review chat, with accept and reject buttons."""
     ui = flow.responder.ui
     text = ui(
@@ -20,6 +20,8 @@ def review_message(flow: ReportFlow, report: Report, lang: str) -> Reply:
         submitted=china_time(report.created_at, with_date=True),
         **flow.summary_fields(report, lang, report.created_at),
     )
+    if media_lost:
+        text += "\n" + ui("review_media_lost", lang)
     buttons = (
         Button(ui("review_accept_button", lang), f"{REVIEW_ACTION}accept:{report.id}"),
         Button(ui("review_reject_button", lang), f"{REVIEW_ACTION}reject:{report.id}"),

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from telegram import InputMediaPhoto, InputMediaVideo, Message, Update
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.config import Settings
@@ -81,13 +81,22 @@ class ReviewDelivery:
     async def _deliver(self, report: Report) -> None:
         bot = self.application.bot
         messages = list(report.review_messages)
+        media_lost = False
         if report.delivery == "queued":  # media first, so the summary's buttons come last
-            messages += [m.message_id for m in await self._send_media(report)]
+            try:
+                messages += [m.message_id for m in await self._send_media(report)]
+            except BadRequest as exc:
+                if "chat" in exc.message.lower():
+                    raise  # the review chat itself is wrong: keep the report queued
+                # Telegram refuses these files for good (a new bot token invalidates file
+                # ids, say): deliver the rest rather than hold up every later report.
+                log.warning("report %s: media refused (%s)", report.id, exc.message)
+                media_lost = True
             if report.latitude is not None and report.longitude is not None:
                 pin = await bot.send_location(self.chat_id, report.latitude, report.longitude)
                 messages.append(pin.message_id)
             self.store.set_delivery(report.id, "media_sent", tuple(messages))
-        reply = review_message(self._flow(), report, self._lang())
+        reply = review_message(self._flow(), report, self._lang(), media_lost)
         summary = await bot.send_message(self.chat_id, reply.text, reply_markup=keyboard(reply))
         self.store.set_delivery(report.id, "delivered", (*messages, summary.message_id))
         log.info("report %s delivered to the review chat", report.id)
