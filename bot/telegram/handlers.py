@@ -181,6 +181,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lang = action.partition(":")[2]
         if lang in ("zh", "en"):
             store_of(context).set_language(update.effective_user.id, lang)
+    kind, _, target = action.partition(":")
+    if kind == "intent" and target in INTENT_ACTIONS and isinstance(query.message, Message):
+        await INTENT_ACTIONS[target](update, context, query.message)  # the menu's "report"
+        return
     reply = responder_of(context).press(action, lang)
     if reply is None:  # a stale button from old content, or forged callback data
         reply = responder_of(context).menu("main", lang)
