@@ -101,6 +101,13 @@ def build_application(
             flow.FLOOD_GUARD: flow.FloodGuard(settings.flood_messages, settings.flood_window),
             handlers.INSIGHTS: SqliteInsightsStore(database, settings.insights_days),
             review.REPORTS: report_store,
+            handlers.PASTE_CHECK: (scam_guard.looks_received, scam_guard.reply_with_check),
+            # Intents that act rather than answer: "我要订阅" subscribes, "怎么举报" starts one.
+            handlers.INTENT_ACTIONS: {
+                "bot.subscribe": subscriptions.subscribe,
+                "bot.unsubscribe": subscriptions.unsubscribe,
+                "helmet.report": reports.on_report_question,
+            },
         }
     )
     edited = filters.UpdateType.EDITED

@@ -25,12 +25,14 @@ log = logging.getLogger(__name__)
 RESPONDER = "responder"  # bot_data key; a reload swaps the whole Responder at once
 STORE = "preferences"
 INSIGHTS = "insights"
-# The paste check, registered by bot.telegram.scam_guard: (looks_received, check_and_reply).
-PASTE_CHECK: tuple[Callable[[str], bool], Callable[..., Awaitable[None]]] | None = None
-# Intents that act rather than answer, registered by the modules that implement the action.
-INTENT_ACTIONS: dict[
-    str, Callable[[Update, ContextTypes.DEFAULT_TYPE, Message], Awaitable[None]]
-] = {}
+# bot_data keys for behaviour other modules provide, wired in bot.telegram.app:
+PASTE_CHECK = "paste_check"  # (looks_received(text), reply_with_check(update, ctx, msg, result))
+INTENT_ACTIONS = "intent_actions"  # intent id -> a handler that acts rather than answers
+IntentAction = Callable[[Update, ContextTypes.DEFAULT_TYPE, Message], Awaitable[None]]
+
+
+def intent_actions(context: ContextTypes.DEFAULT_TYPE) -> dict[str, IntentAction]:
+    return context.bot_data.get(INTENT_ACTIONS, {})
 
 
 def responder_of(context: ContextTypes.DEFAULT_TYPE) -> Responder:
@@ -138,15 +140,17 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     insights = context.bot_data.get(INSIGHTS)
     if insights is not None:
         await asyncio.to_thread(insights.record, text or "", reply.intent, reply.kind.value)
-    if not _is_group(update) and text and PASTE_CHECK is not None and PASTE_CHECK[0](text):
+    paste_check = context.bot_data.get(PASTE_CHECK)
+    if not _is_group(update) and text and paste_check is not None and paste_check[0](text):
         # A long paste or a text with a link is most likely a message they received: check
         # it, unless it is harmless and the resident was really asking about a topic.
         result = responder.checker.check(text)
         if result.risk != "low" or reply.kind is not ReplyKind.ANSWER:
-            await PASTE_CHECK[1](update, context, message, result)
+            await paste_check[1](update, context, message, result)
             return
-    if reply.intent in INTENT_ACTIONS:  # "我要订阅" does what /subscribe does
-        await INTENT_ACTIONS[reply.intent](update, context, message)
+    action = intent_actions(context).get(reply.intent or "")
+    if action is not None:  # "我要订阅" does what /subscribe does
+        await action(update, context, message)
         return
     log.info(
         "answered kind=%s intent=%s score=%.1f lang=%s",
@@ -182,8 +186,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if lang in ("zh", "en"):
             store_of(context).set_language(update.effective_user.id, lang)
     kind, _, target = action.partition(":")
-    if kind == "intent" and target in INTENT_ACTIONS and isinstance(query.message, Message):
-        await INTENT_ACTIONS[target](update, context, query.message)  # the menu's "report"
+    action_of_intent = intent_actions(context).get(target) if kind == "intent" else None
+    if action_of_intent is not None and isinstance(query.message, Message):
+        await action_of_intent(update, context, query.message)  # the menu's "随手拍举报"
         return
     reply = responder_of(context).press(action, lang)
     if reply is None:  # a stale button from old content, or forged callback data

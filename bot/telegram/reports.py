@@ -32,7 +32,7 @@ from bot.core.types import ReplyKind, Turn
 from bot.store.reports import ReportStore
 from bot.telegram.admin import SETTINGS
 from bot.telegram.handlers import (
-    INTENT_ACTIONS,
+    intent_actions,
     on_text,
     responder_of,
     send_reply,
@@ -148,7 +148,7 @@ async def on_report_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 def _is_other_question(context: ContextTypes.DEFAULT_TYPE, text: str, lang: str) -> bool:
     reply = responder_of(context).respond(Turn(text, lang_hint=lang))
-    return reply.kind is ReplyKind.ANSWER and reply.intent not in INTENT_ACTIONS
+    return reply.kind is ReplyKind.ANSWER and reply.intent not in intent_actions(context)
 
 
 async def on_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -257,10 +257,7 @@ async def on_myreports(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await send_reply(message, report_list(flow_of(context), reports, lang))
 
 
-async def _on_report_question(
+async def on_report_question(
     update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message
 ) -> None:
     await start_report(update, context, message, asked=True)
-
-
-INTENT_ACTIONS["helmet.report"] = _on_report_question

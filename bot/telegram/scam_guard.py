@@ -130,6 +130,3 @@ async def on_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     enabled = (message.text or "").partition(" ")[2].strip().lower() not in ("off", "关", "关闭")
     context.bot_data[GUARD].set_enabled(chat.id, enabled)
     await send_reply(message, responder.notice("guard_on" if enabled else "guard_off", lang))
-
-
-handlers.PASTE_CHECK = (looks_received, reply_with_check)

@@ -11,7 +11,6 @@ from telegram.ext import ContextTypes
 from bot.core.settings_replies import area_menu, stored_data, subscription_status
 from bot.store.subscriptions import TOPICS, SubscriptionStore
 from bot.telegram.handlers import (
-    INTENT_ACTIONS,
     responder_of,
     send_reply,
     store_of,
@@ -127,7 +126,3 @@ async def on_subscription_button(update: Update, context: ContextTypes.DEFAULT_T
     updated = store.get(chat.id)
     if updated is not None:
         await send_reply(query.message, subscription_status(responder, updated, lang))
-
-
-INTENT_ACTIONS["bot.subscribe"] = subscribe
-INTENT_ACTIONS["bot.unsubscribe"] = unsubscribe
