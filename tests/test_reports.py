@@ -295,6 +295,11 @@ async def _send(app: Application, kind: str, **extra: object) -> None:
     await app.process_update(update_from({"message": message}, app.bot))
 
 
+async def _send_file(app: Application, document: dict) -> None:
+    message = message_dict(user_dict(RESIDENT), chat_dict(RESIDENT), document=document)
+    await app.process_update(update_from({"message": message}, app.bot))
+
+
 async def _report_up_to_the_photo(app: Application) -> None:
     await _say(app, "/report")
     await _press(app, "report:agree")
@@ -552,6 +557,25 @@ async def test_a_photo_caption_is_kept_as_part_of_the_description(
     await _finish_report(reporting)
     summary = next(t for t in _texts(api, REVIEW_CHAT) if "新举报" in t)
     assert "七仙岭大道，后座小孩没戴头盔" in summary and "两个人骑车都没戴头盔" in summary
+
+
+async def test_photos_sent_as_files_are_accepted_and_forwarded_as_files(
+    reporting: Application, api: FakeBotApi
+) -> None:
+    await _say(reporting, "/report")
+    await _press(reporting, "report:agree")
+    await _press(reporting, "report:kind:helmet")
+    original = {"file_id": "doc-1", "file_unique_id": "d1", "file_size": 3_000_000}
+    await _send_file(reporting, {**original, "mime_type": "image/jpeg"})
+    await _send(reporting, "photo")
+    assert "已收到 2 个" in _texts(api, RESIDENT)[-1]
+    await _send_file(reporting, {**original, "mime_type": "application/pdf"})
+    assert "这一步需要照片或视频" in _texts(api, RESIDENT)[-1]
+    await _finish_report(reporting)
+    assert [c.method for c in api.sent_to(REVIEW_CHAT)] == [
+        "sendPhoto", "sendDocument", "sendLocation", "sendMessage"
+    ]  # fmt: skip
+    assert "2 张照片" in _texts(api, REVIEW_CHAT)[-1]
 
 
 async def test_a_message_delivered_twice_is_applied_once(

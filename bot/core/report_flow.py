@@ -38,7 +38,7 @@ class Step(StrEnum):
 
 @dataclass(frozen=True)
 class Media:
-    kind: str  # photo | video
+    kind: str  # photo | video, or photo_file | video_file when sent as a file ("原图")
     file_id: str  # Telegram's id: the review chat gets the file without the bot storing it
     size: int | None = None  # bytes, when Telegram says
     caption: str | None = None  # what the resident wrote under it ("保城镇路口，两人没戴")
@@ -199,7 +199,7 @@ class ReportFlow:
         else:
             place = none
         captions = [m.caption for m in report.media if m.caption]
-        photos = sum(1 for m in report.media if m.kind == "photo")
+        photos = sum(1 for m in report.media if m.kind.startswith("photo"))
         videos = len(report.media) - photos
         media = (
             self.responder.ui("report_media_count", lang, photos=photos, videos=videos)

@@ -120,6 +120,10 @@ def _report_input(message: Message) -> ReportInput:
     if message.video:
         video = message.video
         return ReportInput(media=Media("video", video.file_id, video.file_size, caption))
+    document = message.document
+    if document and (document.mime_type or "").startswith(("image/", "video/")):
+        kind = "photo_file" if document.mime_type.startswith("image/") else "video_file"
+        return ReportInput(media=Media(kind, document.file_id, document.file_size, caption))
     if message.location:
         return ReportInput(location=(message.location.latitude, message.location.longitude))
     return ReportInput(text=message.text)  # a sticker or voice note: no text, so "expected"

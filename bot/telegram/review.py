@@ -14,12 +14,12 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from telegram import InputMediaPhoto, InputMediaVideo, Message, Update
+from telegram import InputMediaDocument, InputMediaPhoto, InputMediaVideo, Message, Update
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.config import Settings
-from bot.core.report_flow import ReportFlow, ReportLimits
+from bot.core.report_flow import Media, ReportFlow, ReportLimits
 from bot.core.report_replies import REVIEW_ACTION, decided_message, outcome_notice, review_message
 from bot.core.responder import Responder
 from bot.store.reports import Report, ReportStore
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 REPORTS = "reports"  # bot_data key: the ReportStore
 DELIVERY = "review_delivery"  # bot_data key: the ReviewDelivery
+_ALBUM_ITEM = {"photo": InputMediaPhoto, "video": InputMediaVideo}
 
 
 def report_flow(responder: Responder, settings: Settings) -> ReportFlow:
@@ -102,17 +103,28 @@ class ReviewDelivery:
         log.info("report %s delivered to the review chat", report.id)
 
     async def _send_media(self, report: Report) -> list[Message]:
-        bot, caption = self.application.bot, report.reference
-        if len(report.media) == 1:
-            item = report.media[0]
-            send = bot.send_video if item.kind == "video" else bot.send_photo
+        # Telegram albums mix photos and videos, but files ("原图") only with files.
+        shown = [m for m in report.media if m.kind in ("photo", "video")]
+        files = [m for m in report.media if m.kind not in ("photo", "video")]
+        sent: list[Message] = []
+        for group in (shown, files):
+            sent += await self._send_group(group, report.reference if not sent else None)
+        return sent
+
+    async def _send_group(self, media: list[Media], caption: str | None) -> list[Message]:
+        bot = self.application.bot
+        if len(media) == 1:
+            item = media[0]
+            send = {"photo": bot.send_photo, "video": bot.send_video}.get(
+                item.kind, bot.send_document
+            )
             return [await send(self.chat_id, item.file_id, caption=caption)]
-        if report.media:
+        if media:
             album = [
-                (InputMediaVideo if m.kind == "video" else InputMediaPhoto)(
+                _ALBUM_ITEM.get(m.kind, InputMediaDocument)(
                     m.file_id, caption=caption if n == 0 else None
                 )
-                for n, m in enumerate(report.media)
+                for n, m in enumerate(media)
             ]
             return list(await bot.send_media_group(self.chat_id, album))
         return []
