@@ -464,6 +464,12 @@ async def test_forget_removes_reports_and_the_review_copies_the_bureau_need_not_
             assert sorted(deleted) == sorted(report.review_messages) and len(deleted) == 3
         else:
             assert deleted == []  # an accepted report's review copy is the bureau's record
+            await _press(
+                app, buttons["❌ 不予采纳"], user_id=OFFICER, chat_id=REVIEW_CHAT,
+                message_id=message_id,
+            )  # fmt: skip
+            answer = [c for c in api.calls if c.method == "answerCallbackQuery"][-1]
+            assert "这条举报已不存在" in answer.params["text"]
         await _say(app, "/report")  # and the privacy notice is shown again
         assert "提交举报前请先了解" in _texts(api, RESIDENT)[-1]
     finally:
