@@ -132,6 +132,8 @@ def cmd_chat(args: argparse.Namespace, responder: Responder, out: TextIO, inp: T
             next_reply = responder.notice("lang_switched", lang, with_menu=True)
         elif text.startswith("/"):
             next_reply = responder.command(text[1:].split()[0].lower(), lang)
+            if next_reply is None:  # /subscribe, /report...: they keep data, on Telegram
+                next_reply = responder.notice("telegram_only", lang, with_menu=True)
         else:
             next_reply = responder.respond(Turn(text, lang_hint=lang))
         if next_reply is None:

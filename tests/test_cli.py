@@ -59,6 +59,11 @@ def test_offline_chat_uses_the_same_replies() -> None:
     assert "helmet" in out.lower()
 
 
+def test_offline_chat_says_which_commands_need_telegram() -> None:
+    code, out = _run(["chat"], stdin="/report\n/quit\n")
+    assert code == 0 and "在 Telegram 上才能用" in out and "答不上来" not in out
+
+
 def test_chat_ends_cleanly_at_end_of_input() -> None:
     code, out = _run(["chat"], stdin="你好\n")
     assert code == 0 and "你好" in out

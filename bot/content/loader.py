@@ -555,7 +555,7 @@ def _check_placeholders(
 # fmt: off
 REQUIRED_UI = (
     "fallback", "did_you_mean", "non_text", "error", "lang_prompt", "lang_switched",
-    "sources_heading", "menu_button", "group_hint",
+    "sources_heading", "menu_button", "group_hint", "telegram_only",
     "sub_done", "sub_status", "sub_removed", "sub_none", "topic_fraud", "topic_traffic",
     "topic_safety", "area_any", "area_button", "area_prompt", "unsubscribe_button", "settings",
     "settings_not_subscribed", "settings_lang_unset", "forget_done", "admin_refused",
