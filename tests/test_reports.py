@@ -300,10 +300,14 @@ async def _send_file(app: Application, document: dict) -> None:
     await app.process_update(update_from({"message": message}, app.bot))
 
 
-async def _report_up_to_the_photo(app: Application) -> None:
+async def _report_up_to_the_kind(app: Application) -> None:
     await _say(app, "/report")
     await _press(app, "report:agree")
     await _press(app, "report:kind:helmet")
+
+
+async def _report_up_to_the_photo(app: Application) -> None:
+    await _report_up_to_the_kind(app)
     await _send(app, "photo")
 
 
@@ -491,9 +495,7 @@ async def test_review_copies_too_old_to_delete_are_flagged_to_the_officers(
 
 
 async def test_oversized_video_is_refused_politely(reporting: Application, api: FakeBotApi) -> None:
-    await _say(reporting, "/report")
-    await _press(reporting, "report:agree")
-    await _press(reporting, "report:kind:helmet")
+    await _report_up_to_the_kind(reporting)
     content = media_content("video")
     content["video"]["file_size"] = 21 * 1024 * 1024
     message = message_dict(user_dict(RESIDENT), chat_dict(RESIDENT), **content)
@@ -521,9 +523,7 @@ async def test_an_album_is_acknowledged_once(
     reporting: Application, api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(reports, "ALBUM_QUIET", 0.05)
-    await _say(reporting, "/report")
-    await _press(reporting, "report:agree")
-    await _press(reporting, "report:kind:helmet")
+    await _report_up_to_the_kind(reporting)
     before = len(api.sent_to(RESIDENT))
     for _ in range(3):  # an album arrives as one message per photo
         content = {**media_content("photo"), "media_group_id": "album-1"}
@@ -556,9 +556,7 @@ def test_the_reports_command_shows_the_queue_without_personal_details(
 async def test_a_photo_caption_is_kept_as_part_of_the_description(
     reporting: Application, api: FakeBotApi
 ) -> None:
-    await _say(reporting, "/report")
-    await _press(reporting, "report:agree")
-    await _press(reporting, "report:kind:helmet")
+    await _report_up_to_the_kind(reporting)
     await _send(reporting, "photo", caption="七仙岭大道，后座小孩没戴头盔")
     await _finish_report(reporting)
     summary = next(t for t in _texts(api, REVIEW_CHAT) if "新举报" in t)
@@ -568,9 +566,7 @@ async def test_a_photo_caption_is_kept_as_part_of_the_description(
 async def test_photos_sent_as_files_are_accepted_and_forwarded_as_files(
     reporting: Application, api: FakeBotApi
 ) -> None:
-    await _say(reporting, "/report")
-    await _press(reporting, "report:agree")
-    await _press(reporting, "report:kind:helmet")
+    await _report_up_to_the_kind(reporting)
     original = {"file_id": "doc-1", "file_unique_id": "d1", "file_size": 3_000_000}
     await _send_file(reporting, {**original, "mime_type": "image/jpeg"})
     await _send(reporting, "photo")

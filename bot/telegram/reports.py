@@ -242,14 +242,11 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    lang = user_language(update, context) or ""
-    draft = reports_of(context).draft(user.id)
-    key = (
-        "report_cancelled"
-        if reports_of(context).drop_draft(user.id)
-        else "report_nothing_to_cancel"
-    )
-    await send_reply(message, flow_of(context).notice(key, draft.lang if draft else lang))
+    store = reports_of(context)
+    draft = store.draft(user.id)
+    lang = draft.lang if draft else user_language(update, context) or ""
+    key = "report_cancelled" if store.drop_draft(user.id) else "report_nothing_to_cancel"
+    await send_reply(message, flow_of(context).notice(key, lang))
 
 
 async def on_myreports(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
