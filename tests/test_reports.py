@@ -218,16 +218,20 @@ def test_store_references_decisions_forget_and_retention() -> None:
     first = store.submit(RESIDENT, RESIDENT, draft, now=1_000.0)
     second = store.submit(RESIDENT, RESIDENT, draft, now=2_000.0)
     assert first.reference != second.reference and first.reference.startswith("R700101-")
-    assert store.count_since(RESIDENT, 1_500.0) == 1
+    assert store.submitted_on(RESIDENT, "1970-01-01") == 2 and store.count(RESIDENT) == 2
     assert [r.id for r in store.undelivered()] == [first.id, second.id]
     store.set_delivery(first.id, "delivered", (11, 12))
     decided = store.decide(first.id, "accepted", "王警官", 3_000.0)
     assert decided is not None and decided.status == "accepted" and decided.decided_by == "王警官"
     assert store.decide(first.id, "rejected", "李警官", 3_100.0) is None  # decided once only
-    assert store.purge(before=10_000.0) == 1  # the undelivered one is never purged
+    assert store.purge(before=10_000.0, now=10_000.0) == 1  # the undelivered one stays
     assert [r.id for r in store.for_user(RESIDENT)] == [second.id]
     assert [r.id for r in store.forget_user(RESIDENT)] == [second.id]
     assert store.for_user(RESIDENT) == [] and store.undelivered() == []
+    # Today's count outlives /forget (or forgetting would reset the daily limit) but not the day.
+    assert store.submitted_on(RESIDENT, "1970-01-01") == 2
+    store.purge(before=0.0, now=2 * 86400.0)
+    assert store.submitted_on(RESIDENT, "1970-01-01") == 0
 
 
 def test_review_settings_come_from_the_environment() -> None:

@@ -302,6 +302,11 @@ class ReportFlow:
         return [self._button("report_no_media_button", "nomedia", draft.lang)]
 
 
+def china_day(timestamp: float) -> str:
+    """The calendar day in the counties, for the daily limit: YYYY-MM-DD."""
+    return datetime.fromtimestamp(timestamp, CHINA_TIME).strftime("%Y-%m-%d")
+
+
 def china_time(timestamp: float, with_date: bool = False) -> str:
     moment = datetime.fromtimestamp(timestamp, CHINA_TIME)
     return moment.strftime("%Y-%m-%d %H:%M" if with_date else "%m-%d %H:%M")

@@ -88,6 +88,12 @@ CREATE TABLE IF NOT EXISTS reports (
     decided_by TEXT                               -- the reviewing officer's name
 );
 CREATE INDEX IF NOT EXISTS reports_user ON reports (user_id, created_at);
+CREATE TABLE IF NOT EXISTS report_quota (         -- reports submitted today, for the daily limit;
+    user_id INTEGER NOT NULL,                     -- kept through /forget until the day is over,
+    day TEXT NOT NULL,                            -- or forgetting would reset the limit
+    submitted INTEGER NOT NULL,
+    PRIMARY KEY (user_id, day)
+);
 CREATE INDEX IF NOT EXISTS reports_delivery ON reports (delivery, id);
 """
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.report_flow import CHINA_TIME, Draft, Media
+from bot.core.report_flow import CHINA_TIME, Draft, Media, china_day
 from bot.store.database import Database
 
 STATUSES = ("pending", "accepted", "rejected")
@@ -48,7 +48,8 @@ class ReportStore(Protocol):
     def drop_draft(self, user_id: int) -> bool: ...
     def has_consented(self, user_id: int) -> bool: ...
     def consent(self, user_id: int) -> None: ...
-    def count_since(self, user_id: int, since: float) -> int: ...
+    def count(self, user_id: int) -> int: ...
+    def submitted_on(self, user_id: int, day: str) -> int: ...
     def submit(self, user_id: int, chat_id: int, draft: Draft, now: float) -> Report: ...
     def get(self, report_id: int) -> Report | None: ...
     def for_user(self, user_id: int, limit: int = 10) -> list[Report]: ...
@@ -57,7 +58,7 @@ class ReportStore(Protocol):
     def set_delivery(self, report_id: int, delivery: str, messages: tuple[int, ...]) -> None: ...
     def decide(self, report_id: int, status: str, reviewer: str, now: float) -> Report | None: ...
     def forget_user(self, user_id: int) -> list[Report]: ...
-    def purge(self, before: float) -> int: ...
+    def purge(self, before: float, now: float) -> int: ...
 
 
 def new_reference(now: float) -> str:
@@ -134,11 +135,16 @@ class SqliteReportStore:
 
     # -- reports -----------------------------------------------------------------------------
 
-    def count_since(self, user_id: int, since: float) -> int:
+    def count(self, user_id: int) -> int:
+        row = self.db.execute("SELECT COUNT(*) FROM reports WHERE user_id = ?", (user_id,))
+        return int(row.fetchone()[0])
+
+    def submitted_on(self, user_id: int, day: str) -> int:
+        """Reports the resident submitted on `day` (China time), even ones since forgotten."""
         row = self.db.execute(
-            "SELECT COUNT(*) FROM reports WHERE user_id = ? AND created_at >= ?", (user_id, since)
+            "SELECT submitted FROM report_quota WHERE user_id = ? AND day = ?", (user_id, day)
         ).fetchone()
-        return int(row[0])
+        return int(row[0]) if row else 0
 
     def submit(self, user_id: int, chat_id: int, draft: Draft, now: float) -> Report:
         """Store the confirmed draft as a queued report and drop the draft, in one step."""
@@ -157,6 +163,11 @@ class SqliteReportStore:
                 (reference, user_id, chat_id, draft.lang, details, now),
             )
             db.execute("DELETE FROM report_drafts WHERE user_id = ?", (user_id,))
+            db.execute(
+                "INSERT INTO report_quota (user_id, day, submitted) VALUES (?, ?, 1)"
+                " ON CONFLICT(user_id, day) DO UPDATE SET submitted = submitted + 1",
+                (user_id, china_day(now)),
+            )
             report_id = cursor.lastrowid
         report = self.get(int(report_id or 0))
         if report is None:  # pragma: no cover - the row was just written
@@ -211,7 +222,8 @@ class SqliteReportStore:
 
     def forget_user(self, user_id: int) -> list[Report]:
         """Delete the resident's reports, draft and consent; return the deleted reports so the
-        caller can remove their review copies as the configuration says."""
+        caller can remove their review copies as the configuration says. Today's count for
+        the daily limit stays until the day is over."""
         with self.db.transaction() as db:
             rows = db.execute(
                 f"SELECT {_COLUMNS} FROM reports WHERE user_id = ?",  # noqa: S608
@@ -222,9 +234,12 @@ class SqliteReportStore:
             db.execute("DELETE FROM report_consent WHERE user_id = ?", (user_id,))
         return [_report(r) for r in rows]
 
-    def purge(self, before: float) -> int:
-        """Delete delivered reports created before `before` (the retention period). A report
-        the review chat has not received yet is never purged: that would lose it."""
-        return self.db.execute(
-            "DELETE FROM reports WHERE created_at < ? AND delivery = 'delivered'", (before,)
-        ).rowcount
+    def purge(self, before: float, now: float) -> int:
+        """Delete delivered reports created before `before` (the retention period), and
+        daily counts of past days. A report the review chat has not received yet is never
+        purged: that would lose it."""
+        with self.db.transaction() as db:
+            db.execute("DELETE FROM report_quota WHERE day < ?", (china_day(now),))
+            return db.execute(
+                "DELETE FROM reports WHERE created_at < ? AND delivery = 'delivered'", (before,)
+            ).rowcount

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import time
 from dataclasses import replace
-from datetime import datetime
 
 from telegram import Message, Update
 from telegram.constants import ChatType
@@ -20,12 +19,12 @@ from telegram.ext import ContextTypes, filters
 
 from bot.config import Settings
 from bot.core.report_flow import (
-    CHINA_TIME,
     Draft,
     Media,
     ReportFlow,
     ReportInput,
     Step,
+    china_day,
 )
 from bot.core.report_replies import report_list
 from bot.core.types import ReplyKind, Turn
@@ -58,15 +57,10 @@ class OpenReport(filters.MessageFilter):
         return draft is not None and not draft.expired(time.time())
 
 
-def _today_start(now: float) -> float:
-    """Midnight, China time: the daily limit counts calendar days as residents do."""
-    moment = datetime.fromtimestamp(now, CHINA_TIME)
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-
-
 def _over_daily_limit(context: ContextTypes.DEFAULT_TYPE, user_id: int, now: float) -> bool:
+    """Calendar days in the counties, as residents count them."""
     limit = context.bot_data[SETTINGS].report_daily_limit
-    return reports_of(context).count_since(user_id, _today_start(now)) >= limit
+    return reports_of(context).submitted_on(user_id, china_day(now)) >= limit
 
 
 async def _limit_notice(message: Message, flow: ReportFlow, lang: str, settings: Settings) -> None:

@@ -170,7 +170,8 @@ class ReviewDelivery:
 
     def _purge(self) -> None:
         days = self.application.bot_data[SETTINGS].report_days
-        removed = self.store.purge(time.time() - days * 86400)
+        now = time.time()
+        removed = self.store.purge(now - days * 86400, now)
         if removed:
             log.info("deleted %d reports past the %d-day retention period", removed, days)
 

@@ -78,7 +78,7 @@ async def on_mysettings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         responder_of(context),
         store_of(context).get_language(user.id),
         subscriptions_of(context).get(chat.id),
-        reports_of(context).count_since(user.id, 0.0),
+        reports_of(context).count(user.id),
         user_language(update, context) or "",
     )
     await send_reply(message, reply)
