@@ -71,5 +71,23 @@ def report_list(flow: ReportFlow, reports: list[Report], lang: str) -> Reply:
     return Reply(text="\n".join(lines), lang=lang, kind=ReplyKind.NOTICE)
 
 
+def awaiting_list(flow: ReportFlow, reports: list[Report], review_chat: int, lang: str) -> Reply:
+    """/pending in the review chat: undecided reports, oldest first, each with a link to its
+    summary (Telegram links messages of supergroups only)."""
+    ui = flow.responder.ui
+    if not reports:
+        return flow.notice("review_pending_none", lang)
+    kinds = flow.responder.content.report_kinds
+    lines = [ui("review_pending_heading", lang, count=len(reports))]
+    for report in reports:
+        kind = kinds[report.kind].label[lang] if report.kind in kinds else report.kind
+        when = china_time(report.created_at, with_date=True)
+        line = f"{report.reference} · {kind} · {when}"
+        if str(review_chat).startswith("-100") and report.review_messages:
+            line += f"\nhttps://t.me/c/{str(review_chat)[4:]}/{report.review_messages[-1]}"
+        lines.append(line)
+    return Reply(text="\n".join(lines), lang=lang, kind=ReplyKind.NOTICE)
+
+
 def status_name(flow: ReportFlow, status: str, lang: str) -> str:
     return flow.responder.ui(f"report_status_{status}", lang)

@@ -55,6 +55,7 @@ class ReportStore(Protocol):
     def for_user(self, user_id: int, limit: int = 10) -> list[Report]: ...
     def undelivered(self) -> list[Report]: ...
     def recent(self, limit: int) -> list[Report]: ...
+    def awaiting_decision(self, limit: int) -> list[Report]: ...
     def set_delivery(self, report_id: int, delivery: str, messages: tuple[int, ...]) -> None: ...
     def decide(self, report_id: int, status: str, reviewer: str, now: float) -> Report | None: ...
     def forget_user(self, user_id: int) -> list[Report]: ...
@@ -199,6 +200,15 @@ class SqliteReportStore:
     def recent(self, limit: int) -> list[Report]:
         rows = self.db.execute(
             f"SELECT {_COLUMNS} FROM reports ORDER BY id DESC LIMIT ?",  # noqa: S608
+            (limit,),
+        ).fetchall()
+        return [_report(r) for r in rows]
+
+    def awaiting_decision(self, limit: int) -> list[Report]:
+        """Reports in the review chat that no officer has decided yet, oldest first."""
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM reports"  # noqa: S608
+            " WHERE status = 'pending' AND delivery = 'delivered' ORDER BY id LIMIT ?",
             (limit,),
         ).fetchall()
         return [_report(r) for r in rows]

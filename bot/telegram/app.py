@@ -123,6 +123,7 @@ def build_application(
     application.add_handler(CommandHandler("report", reports.on_report))
     application.add_handler(CommandHandler("cancel", reports.on_cancel))
     application.add_handler(CommandHandler("myreports", reports.on_myreports))
+    application.add_handler(CommandHandler("pending", review.on_pending))
     application.add_handler(CommandHandler(list(COMMANDS), handlers.on_command))
     application.add_handler(CommandHandler("subscribe", subscriptions.on_subscribe))
     application.add_handler(CommandHandler("unsubscribe", subscriptions.on_unsubscribe))

@@ -20,12 +20,18 @@ from telegram.ext import Application, ContextTypes
 
 from bot.config import Settings
 from bot.core.report_flow import Media, ReportFlow, ReportLimits
-from bot.core.report_replies import REVIEW_ACTION, decided_message, outcome_notice, review_message
+from bot.core.report_replies import (
+    REVIEW_ACTION,
+    awaiting_list,
+    decided_message,
+    outcome_notice,
+    review_message,
+)
 from bot.core.responder import Responder
 from bot.store.reports import Report, ReportStore
 from bot.telegram.admin import SETTINGS
 from bot.telegram.errors import retry_seconds
-from bot.telegram.handlers import RESPONDER, responder_of, with_retries
+from bot.telegram.handlers import RESPONDER, responder_of, send_reply, with_retries
 from bot.telegram.replies import keyboard
 
 log = logging.getLogger(__name__)
@@ -253,6 +259,24 @@ async def _tell_resident(
         log.warning(
             "could not tell the resident about report %s (%s)", report.id, type(exc).__name__
         )
+
+
+async def on_pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/pending: what the officers still have to decide, for reviewers only."""
+    message, user = update.effective_message, update.effective_user
+    settings: Settings = context.bot_data[SETTINGS]
+    if message is None or user is None or settings.review_chat is None:
+        return
+    flow, lang = flow_of(context), settings.default_lang
+    if user.id not in settings.reviewers:
+        log.warning("refused /pending from user %s", user.id)
+        await send_reply(message, flow.notice("reviewer_refused", lang))
+        return
+    reports = reports_of(context).awaiting_decision(PENDING_SHOWN)
+    await send_reply(message, awaiting_list(flow, reports, settings.review_chat, lang))
+
+
+PENDING_SHOWN = 30
 
 
 # -- /forget ---------------------------------------------------------------------------------
