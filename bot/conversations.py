@@ -414,13 +414,10 @@ class _Conversation:
 
     def _remember_buttons(self) -> None:
         for call in self.api.calls:
-            if not (call.method.startswith("send") or call.method == "editMessageText"):
-                continue
-            chat_id = int(call.params.get("chat_id", 0) or 0)
-            labels = _labels(call.params)
+            labels = _labels(call.params) if call.shows_message else []
             if labels:
                 message_id = call.result.get("message_id") if call.result else None
-                self.offered[chat_id] = _Offered(labels, message_id)
+                self.offered[call.chat_id] = _Offered(labels, message_id)
 
     async def play(self, turn: Turn) -> TurnFailure | None:
         update = self._update(turn)
@@ -445,12 +442,7 @@ class _Conversation:
 
     def _seen(self, chat_id: int) -> tuple[list[str], list[str]]:
         """What the bot showed in one chat during the turn, and the buttons under the last."""
-        calls = [
-            c
-            for c in self.api.calls
-            if (c.method.startswith("send") or c.method == "editMessageText")
-            and int(c.params.get("chat_id", 0) or 0) == chat_id
-        ]
+        calls = self.api.shown_in(chat_id)
         buttons = [label for label, _ in _labels(calls[-1].params)] if calls else []
         return [_shown(c) for c in calls], buttons
 

@@ -324,7 +324,7 @@ async def _finish_report(app: Application) -> None:
 
 
 def _texts(api: FakeBotApi, chat_id: int) -> list[str]:
-    return [str(c.params.get("text") or "") for c in api.sent_to(chat_id)]
+    return [str(c.params.get("text") or "") for c in api.shown_in(chat_id)]
 
 
 async def test_a_restart_mid_report_continues_where_it_stopped(
@@ -421,7 +421,7 @@ async def test_queued_reports_are_delivered_after_a_restart(
 
 
 def _review_buttons(api: FakeBotApi) -> tuple[dict[str, str], int]:
-    summary = next(c for c in reversed(api.sent_to(REVIEW_CHAT)) if "reply_markup" in c.params)
+    summary = next(c for c in reversed(api.shown_in(REVIEW_CHAT)) if "reply_markup" in c.params)
     markup = summary.params["reply_markup"]
     buttons = {b["text"]: b["callback_data"] for row in markup["inline_keyboard"] for b in row}
     return buttons, summary.result["message_id"]
@@ -528,12 +528,12 @@ async def test_an_album_is_acknowledged_once(
 ) -> None:
     monkeypatch.setattr(reports, "ALBUM_QUIET", 0.05)
     await _report_up_to_the_kind(reporting)
-    before = len(api.sent_to(RESIDENT))
+    before = len(api.shown_in(RESIDENT))
     for _ in range(3):  # an album arrives as one message per photo
         content = {**media_content("photo"), "media_group_id": "album-1"}
         message = message_dict(user_dict(RESIDENT), chat_dict(RESIDENT), **content)
         await reporting.process_update(update_from({"message": message}, reporting.bot))
-    assert len(api.sent_to(RESIDENT)) == before
+    assert len(api.shown_in(RESIDENT)) == before
     await asyncio.sleep(0.2)
     assert _texts(api, RESIDENT)[before:] == [_texts(api, RESIDENT)[-1]]
     assert "已收到 3 个" in _texts(api, RESIDENT)[-1]
@@ -578,7 +578,7 @@ async def test_photos_sent_as_files_are_accepted_and_forwarded_as_files(
     await _send_file(reporting, {**original, "mime_type": "application/pdf"})
     assert "这一步需要照片或视频" in _texts(api, RESIDENT)[-1]
     await _finish_report(reporting)
-    assert [c.method for c in api.sent_to(REVIEW_CHAT)] == [
+    assert [c.method for c in api.shown_in(REVIEW_CHAT)] == [
         "sendPhoto", "sendDocument", "sendLocation", "sendMessage"
     ]  # fmt: skip
     assert "2 张照片" in _texts(api, REVIEW_CHAT)[-1]
@@ -591,9 +591,9 @@ async def test_a_message_delivered_twice_is_applied_once(
     await _press(reporting, "report:done")
     place = text_update(reporting.bot, "保城镇新星路口", user_id=RESIDENT)
     await reporting.process_update(place)
-    replies = len(api.sent_to(RESIDENT))
+    replies = len(api.shown_in(RESIDENT))
     await reporting.process_update(place)  # Telegram re-sends it after a crash, say
-    assert len(api.sent_to(RESIDENT)) == replies
+    assert len(api.shown_in(RESIDENT)) == replies
     draft = reporting.bot_data[review.REPORTS].draft(RESIDENT)
     assert draft is not None and draft.step is Step.TIME and draft.occurred is None
 

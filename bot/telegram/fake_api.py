@@ -32,6 +32,15 @@ class ApiCall:
     params: dict[str, Any]
     result: Any = None  # what the fake answered
 
+    @property
+    def chat_id(self) -> int:
+        return int(self.params.get("chat_id", 0) or 0)
+
+    @property
+    def shows_message(self) -> bool:
+        """A message a chat shows: one the bot sent (text, photo, album...) or edited."""
+        return self.method.startswith("send") or self.method == "editMessageText"
+
 
 @dataclass
 class _Fault:
@@ -229,13 +238,9 @@ class FakeBotApi(BaseRequest):
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
 
-    def sent_to(self, chat_id: int) -> list[ApiCall]:
-        """Every message the bot sent to one chat (text, photo, album, location...)."""
-        return [
-            c
-            for c in self.calls
-            if c.method.startswith("send") and int(c.params.get("chat_id", 0) or 0) == chat_id
-        ]
+    def shown_in(self, chat_id: int) -> list[ApiCall]:
+        """Every message the bot sent to or edited in one chat, in order."""
+        return [c for c in self.calls if c.shows_message and c.chat_id == chat_id]
 
     def clear(self) -> None:
         self.calls.clear()
