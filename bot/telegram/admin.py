@@ -1,7 +1,9 @@
-"""The administrator boundary, checked on the server for every admin command and button.
+"""The administrator and reviewer boundary, checked on the server for every admin command,
+report decision and button.
 
 Button callback data can be forged by any client, so a button proves nothing by itself: each
-step checks the sender's Telegram id against ANTIFRAUD_ADMINS again, and logs refusals.
+step checks the sender's Telegram id against ANTIFRAUD_ADMINS (or ANTIFRAUD_REVIEWERS) again,
+and logs refusals.
 """
 
 from __future__ import annotations
@@ -18,13 +20,23 @@ log = logging.getLogger(__name__)
 SETTINGS = "settings"  # bot_data key
 
 
-def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str) -> bool:
+def _listed(update: Update, allowed_ids: frozenset[int], action: str, role: str) -> bool:
     user = update.effective_user
-    settings: Settings = context.bot_data[SETTINGS]
-    allowed = user is not None and user.id in settings.admins
+    allowed = user is not None and user.id in allowed_ids
     if not allowed:
-        log.warning("refused %s from non-admin user %s", action, user.id if user else "?")
+        log.warning("refused %s from non-%s user %s", action, role, user.id if user else "?")
     return allowed
+
+
+def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str) -> bool:
+    settings: Settings = context.bot_data[SETTINGS]
+    return _listed(update, settings.admins, action, "admin")
+
+
+def is_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str) -> bool:
+    """A reviewing officer (ANTIFRAUD_REVIEWERS) may decide on citizen reports."""
+    settings: Settings = context.bot_data[SETTINGS]
+    return _listed(update, settings.reviewers, action, "reviewer")
 
 
 async def admin_command(

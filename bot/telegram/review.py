@@ -26,10 +26,11 @@ from bot.core.report_replies import (
     decided_message,
     outcome_notice,
     review_message,
+    status_name,
 )
 from bot.core.responder import Responder
 from bot.store.reports import Report, ReportStore
-from bot.telegram.admin import SETTINGS
+from bot.telegram.admin import SETTINGS, is_reviewer
 from bot.telegram.errors import retry_seconds
 from bot.telegram.handlers import RESPONDER, responder_of, send_reply, with_retries
 from bot.telegram.replies import keyboard
@@ -204,17 +205,14 @@ async def deliver_now(context: ContextTypes.DEFAULT_TYPE) -> None:
 # -- officers' decisions ---------------------------------------------------------------------
 
 
-def _may_review(update: Update, settings: Settings) -> bool:
-    user, chat = update.effective_user, update.effective_chat
-    allowed = (
-        user is not None
-        and user.id in settings.reviewers
-        and chat is not None
-        and chat.id == settings.review_chat
-    )
-    if not allowed:
-        log.warning("refused a report decision from user %s", user.id if user else "?")
-    return allowed
+def _may_decide(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A reviewer, pressing in the review chat (a forwarded or forged button elsewhere is not
+    a decision)."""
+    chat, settings = update.effective_chat, context.bot_data[SETTINGS]
+    if chat is None or chat.id != settings.review_chat:
+        log.warning("refused a report decision outside the review chat")
+        return False
+    return is_reviewer(update, context, "a report decision")
 
 
 async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -224,7 +222,7 @@ async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     settings: Settings = context.bot_data[SETTINGS]
     flow = flow_of(context)
     lang = settings.default_lang
-    if not _may_review(update, settings):  # button data can be forged: check every press
+    if not _may_decide(update, context):  # button data can be forged: check every press
         await query.answer(flow.responder.ui("reviewer_refused", lang), show_alert=True)
         return
     verdict, _, number = (query.data or "").removeprefix(REVIEW_ACTION).partition(":")
@@ -236,8 +234,8 @@ async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     status = "accepted" if verdict == "accept" else "rejected"
     decided = store.decide(report.id, status, user.full_name, time.time())
     if decided is None:
-        now = store.get(report.id) or report
-        name = flow.responder.ui(f"report_status_{now.status}", lang)
+        current = store.get(report.id) or report
+        name = status_name(flow, current.status, lang)
         await query.answer(flow.responder.ui("review_already", lang, status=name), show_alert=True)
         return
     await query.answer()
@@ -263,13 +261,11 @@ async def _tell_resident(
 
 async def on_pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/pending: what the officers still have to decide, for reviewers only."""
-    message, user = update.effective_message, update.effective_user
-    settings: Settings = context.bot_data[SETTINGS]
-    if message is None or user is None or settings.review_chat is None:
+    message, settings = update.effective_message, context.bot_data[SETTINGS]
+    if message is None or settings.review_chat is None:
         return
     flow, lang = flow_of(context), settings.default_lang
-    if user.id not in settings.reviewers:
-        log.warning("refused /pending from user %s", user.id)
+    if not is_reviewer(update, context, "/pending"):
         await send_reply(message, flow.notice("reviewer_refused", lang))
         return
     reports = reports_of(context).awaiting_decision(PENDING_SHOWN)
