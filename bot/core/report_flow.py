@@ -186,10 +186,14 @@ class ReportFlow:
             kind=ReplyKind.NOTICE,
         )
 
+    def kind_label(self, kind: str | None, lang: str) -> str | None:
+        """The kind's label, or None when content no longer has that kind."""
+        found = self.responder.content.report_kinds.get(kind or "")
+        return found.label[lang] if found else None
+
     def summary_fields(self, report: ReportDetails, lang: str, at: float) -> dict[str, str]:
         """The report's details as the summary and the review chat show them."""
         none = self.responder.ui("report_none", lang)
-        kinds = self.responder.content.report_kinds
         if report.place:
             place = report.place
         elif report.latitude is not None and report.longitude is not None:
@@ -207,7 +211,7 @@ class ReportFlow:
             else none
         )
         return {
-            "kind": kinds[report.kind].label[lang] if report.kind in kinds else none,
+            "kind": self.kind_label(report.kind, lang) or none,
             "media": media,
             "place": place,
             "time": report.occurred

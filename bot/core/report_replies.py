@@ -54,10 +54,9 @@ def report_list(flow: ReportFlow, reports: list[Report], lang: str) -> Reply:
     if not reports:
         return flow.notice("report_list_none", lang)
     ui = flow.responder.ui
-    kinds = flow.responder.content.report_kinds
     lines = [ui("report_list_heading", lang)]
     for report in reports:
-        kind = kinds[report.kind].label[lang] if report.kind in kinds else report.kind
+        kind = flow.kind_label(report.kind, lang) or report.kind
         lines.append(
             ui(
                 "report_list_item",
@@ -77,10 +76,9 @@ def awaiting_list(flow: ReportFlow, reports: list[Report], review_chat: int, lan
     ui = flow.responder.ui
     if not reports:
         return flow.notice("review_pending_none", lang)
-    kinds = flow.responder.content.report_kinds
     lines = [ui("review_pending_heading", lang, count=len(reports))]
     for report in reports:
-        kind = kinds[report.kind].label[lang] if report.kind in kinds else report.kind
+        kind = flow.kind_label(report.kind, lang) or report.kind
         when = china_time(report.created_at, with_date=True)
         line = f"{report.reference} · {kind} · {when}"
         if str(review_chat).startswith("-100") and report.review_messages:
