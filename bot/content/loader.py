@@ -310,6 +310,10 @@ def _read_content(folder: Path, errors: list[ContentError]) -> _ContentParts:
     return parts
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)  # YAML's yes is True
+
+
 def _read_entry(
     reader: _Reader, parts: _ContentParts, section: str, key: str, value: Any, line: int
 ) -> None:
@@ -317,7 +321,7 @@ def _read_entry(
     if section == "risk":
         if key not in ("high", "medium"):
             reader.error(line, f"risk levels are 'high' and 'medium', not {key!r}")
-        elif not isinstance(value, (int, float)) or isinstance(value, bool):
+        elif not _is_number(value):
             reader.error(line, f"risk.{key} must be a number of points")
         else:
             parts.risk[key] = float(value)
@@ -338,7 +342,7 @@ def _read_entry(
     if section == "matching":
         if key not in MATCHING_SETTINGS:
             reader.error(line, f"unknown matching setting {key!r}")
-        elif not isinstance(value, (int, float)) or isinstance(value, bool):
+        elif not _is_number(value):
             reader.error(line, f"{what} must be a number")
         else:
             parts.matching[key] = float(value)
@@ -362,7 +366,7 @@ def _read_entry(
             what,
         )
         number = mapping.get("value")
-        if not isinstance(number, (int, float)) or isinstance(number, bool):
+        if not _is_number(number):
             reader.error(mapping.line_of("value"), f"{what}.value must be a number")
             number = 0
         parts.figures[key] = Figure(
