@@ -148,3 +148,9 @@ def test_bot_refuses_to_start_on_invalid_content(
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
     assert main(["run"]) == 1
     assert "unknown fig 'nope'" in capsys.readouterr().err
+
+
+def test_report_kind_with_unknown_media_rule(tree: Path) -> None:
+    path = tree / "content" / "reports.yaml"
+    line = _edit(path, "    media: required\n", "    media: sometimes\n")
+    _assert_error(_errors(tree), path, line, "media must be required or optional")
