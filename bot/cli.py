@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 from bot.config import CONTACT_VARIABLES, ConfigError, Settings
 from bot.content.checks import example_conflicts
 from bot.content.loader import InvalidContent, load_content
+from bot.core.command_replies import lang_command
 from bot.core.responder import Responder
 from bot.core.types import Reply, Turn
 
@@ -127,9 +128,9 @@ def cmd_chat(args: argparse.Namespace, responder: Responder, out: TextIO, inp: T
             if action.startswith("lang:"):
                 lang = action.partition(":")[2]
             next_reply = responder.press(action, lang)
-        elif text.startswith("/lang") and len(text.split()) == 2:
-            lang = responder.language(text.split()[1])
-            next_reply = responder.notice("lang_switched", lang, with_menu=True)
+        elif text.split()[0].lower() == "/lang" and len(text.split()) > 1:
+            chosen, next_reply = lang_command(responder, text.split(maxsplit=1)[1], lang)
+            lang = chosen or lang
         elif text.startswith("/"):
             next_reply = responder.command(text[1:].split()[0].lower(), lang)
             if next_reply is None:  # /subscribe, /report...: they keep data, on Telegram

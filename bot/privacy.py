@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import sys
+from collections.abc import Mapping
 from typing import TextIO
 
 # Mainland ID numbers (18 characters, last may be X), bank cards (13-19 digits, possibly
@@ -21,6 +23,16 @@ def mask_personal_data(text: str) -> str:
     return _CARD_NUMBER.sub("[CARD]", text)
 
 
+class LoggedId(str):
+    """A Telegram user or chat id that the bot itself puts in a log line (a refusal names who
+    was refused). Log arguments of this type are exempt from the personal-number masks, which
+    are for what residents type: a 10-digit user id is not a bank card. Token redaction still
+    applies to them."""
+
+    def __new__(cls, value: int) -> LoggedId:
+        return super().__new__(cls, str(int(value)))
+
+
 class Redactor:
     """Removes secrets (the bot token, which the HTTP client puts in every URL) and personal
     numbers from any text."""
@@ -29,22 +41,59 @@ class Redactor:
         # Longest first, so a token is not half-replaced by a shorter secret inside it.
         self.secrets = sorted((s for s in secrets if s), key=len, reverse=True)
 
-    def __call__(self, text: str) -> str:
+    def without_secrets(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "[TOKEN]")
-        return mask_personal_data(text)
+        return text
+
+    def __call__(self, text: str) -> str:
+        return mask_personal_data(self.without_secrets(text))
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats the whole record — message, arguments and traceback — then redacts it, so
-    nothing escapes through an exception's text either."""
+    """Redacts the whole record — message, arguments and traceback. Personal numbers are
+    masked in the message template, in every argument and in the traceback, but not in
+    LoggedId arguments (ids the bot logs on purpose); the token is removed from the whole
+    line, whatever it came in."""
 
     def __init__(self, redact: Redactor, fmt: str) -> None:
         super().__init__(fmt)
         self.redact = redact
 
     def format(self, record: logging.LogRecord) -> str:
-        return self.redact(super().format(record))
+        record = copy.copy(record)  # other handlers see the record as it was logged
+        record.msg, record.args = self._masked_message(record), None
+        record.exc_text = None  # formatted again below, through formatException
+        return self.redact.without_secrets(super().format(record))
+
+    def formatException(self, ei) -> str:
+        return self.redact(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return self.redact(super().formatStack(stack_info))
+
+    def _masked_message(self, record: logging.LogRecord) -> str:
+        template = self.redact(str(record.msg))
+        args = record.args
+        if not args:
+            return template
+        if isinstance(args, Mapping):
+            masked: object = {key: self._masked_arg(value) for key, value in args.items()}
+        else:
+            masked = tuple(self._masked_arg(value) for value in args)
+        try:
+            return template % masked
+        except (TypeError, ValueError):  # e.g. %d given a masked number: mask the whole line
+            return self.redact(record.getMessage())
+
+    def _masked_arg(self, value: object) -> object:
+        if isinstance(value, LoggedId):
+            return value
+        if isinstance(value, str):
+            return self.redact(value)
+        shown = str(value)
+        masked = self.redact(shown)
+        return value if masked == shown else masked  # keeps numbers numbers for %d and %.1f
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

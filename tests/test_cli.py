@@ -55,7 +55,7 @@ def test_offline_chat_uses_the_same_replies() -> None:
     assert code == 0
     assert "Offline chat" in out
     assert "110" in out  # the victim advice
-    assert "OK, I will reply in English" in out
+    assert "OK, menus and buttons are in English" in out
     assert "helmet" in out.lower()
 
 

@@ -3,7 +3,7 @@ import logging
 
 import pytest
 
-from bot.privacy import configure_logging, mask_personal_data
+from bot.privacy import LoggedId, configure_logging, mask_personal_data
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,16 @@ def test_log_lines_lose_the_token_and_personal_data_even_in_tracebacks() -> None
     written = stream.getvalue()
     assert "SECRET" not in written and "13812345678" not in written
     assert "[TOKEN]" in written and "[PHONE]" in written and "RuntimeError" in written
+
+
+def test_only_ids_the_bot_marks_are_left_unmasked_in_log_lines() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", ["123:SECRET"], stream=stream)
+    log = logging.getLogger("bot.test")
+    log.info("refused /x from user %s; typed %s", LoggedId(5123456789), "卡号6222021234567890123")
+    log.info("count %d", 6222021234567890123)  # %d given a number that looks like a card
+    log.info("mapping %(who)s", {"who": "13812345678"})
+    written = stream.getvalue()
+    assert "user 5123456789; typed 卡号[CARD]" in written
+    assert "count [CARD]" in written and "mapping [PHONE]" in written
+    assert "6222021234567890123" not in written and "13812345678" not in written

@@ -11,7 +11,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.broadcast.alerts import Alert
-from bot.telegram import admin, broadcasts
+from bot.telegram import admin, broadcasts, subscriptions
 from bot.telegram.fake_api import FakeBotApi
 from bot.telegram.fake_updates import callback_update, text_update
 
@@ -71,7 +71,9 @@ async def test_in_a_group_only_its_admins_manage_the_subscription(
 ) -> None:
     api.chat_member_status = "member"
     await app.process_update(text_update(app.bot, "/subscribe", chat_id=-500, chat_type="group"))
-    assert api.sent() == []
+    (refusal,) = api.sent()  # refused, and told why, not left in silence
+    assert "只有群管理员可以为本群订阅" in refusal["text"]
+    assert app.bot_data[subscriptions.SUBSCRIPTIONS].get(-500) is None
     api.chat_member_status = "administrator"
     await app.process_update(text_update(app.bot, "/subscribe", chat_id=-500, chat_type="group"))
     assert "已为你订阅" in api.sent()[-1]["text"]

@@ -569,6 +569,8 @@ REQUIRED_UI = (
     "check_advice_medium", "check_usage", "guard_warning", "guard_on", "guard_off",
     "guard_admin_only", "reload_done", "reload_failed", "flood_notice",
     "insights_unanswered", "insights_intents", "insights_none",
+    "admin_refused_reload", "admin_refused_insights", "sub_admin_only", "personal_private_only",
+    "guard_groups_only", "lang_unknown", "unknown_command",
 )
 # fmt: on
 

@@ -14,6 +14,8 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
+from bot.core.responder import Responder
+from bot.privacy import LoggedId
 from bot.telegram.handlers import responder_of, send_reply, user_language
 
 log = logging.getLogger(__name__)
@@ -24,7 +26,8 @@ def _listed(update: Update, allowed_ids: frozenset[int], action: str, role: str)
     user = update.effective_user
     allowed = user is not None and user.id in allowed_ids
     if not allowed:
-        log.warning("refused %s from non-%s user %s", action, role, user.id if user else "?")
+        sender = LoggedId(user.id) if user else "?"
+        log.warning("refused %s from non-%s user %s", action, role, sender)
     return allowed
 
 
@@ -39,17 +42,24 @@ def is_reviewer(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str)
     return _listed(update, settings.reviewers, action, "reviewer")
 
 
+def _refusal_key(responder: Responder, action: str) -> str:
+    """The ui text saying what was refused: admin_refused_reload for /reload and so on; the
+    alert commands use admin_refused."""
+    key = "admin_refused_" + action.lstrip("/")
+    return key if key in responder.content.ui else "admin_refused"
+
+
 async def admin_command(
     update: Update, context: ContextTypes.DEFAULT_TYPE, action: str
 ) -> tuple[Message, str] | None:
     """(message, language) when an administrator sent the command; otherwise the sender is
-    refused (politely, and in the log) and None is returned."""
+    refused (politely, saying what was refused, and in the log) and None is returned."""
     message = update.effective_message
     if message is None:
         return None
     responder = responder_of(context)
     lang = responder.language(user_language(update, context))
     if not is_admin(update, context, action):
-        await send_reply(message, responder.notice("admin_refused", lang))
+        await send_reply(message, responder.notice(_refusal_key(responder, action), lang))
         return None
     return message, lang

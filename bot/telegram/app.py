@@ -98,6 +98,7 @@ def build_application(
             broadcasts.OUTBOX: Outbox(database),
             admin.SETTINGS: settings,
             scam_guard.GUARD: SqliteGuardStore(database),
+            scam_guard.WARNED: scam_guard.WarnedMessages(),
             flow.FLOOD_GUARD: flow.FloodGuard(settings.flood_messages, settings.flood_window),
             handlers.INSIGHTS: SqliteInsightsStore(database, settings.insights_days),
             review.REPORTS: report_store,
@@ -134,6 +135,8 @@ def build_application(
     application.add_handler(CommandHandler("guard", scam_guard.on_guard))
     application.add_handler(CommandHandler("reload", reload.on_reload))
     application.add_handler(CommandHandler("insights", insights.on_insights))
+    # Last of the commands: one no handler above took gets a hint instead of silence.
+    application.add_handler(MessageHandler(filters.COMMAND & ~edited, handlers.on_unknown_command))
     application.add_handler(
         CallbackQueryHandler(subscriptions.on_subscription_button, pattern=r"^sub:")
     )
@@ -152,10 +155,11 @@ def build_application(
     application.add_handler(
         MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & ~edited, handlers.on_non_text)
     )
-    # A second handler group: the guard reads every group message, whatever group 0 did.
+    # A second handler group: the guard reads every group message, whatever group 0 did, and
+    # edits too: a harmless message can be edited into a scam after the fact.
     application.add_handler(
         MessageHandler(
-            (filters.TEXT | filters.CAPTION) & filters.ChatType.GROUPS & ~filters.COMMAND & ~edited,
+            (filters.TEXT | filters.CAPTION) & filters.ChatType.GROUPS & ~filters.COMMAND,
             scam_guard.on_group_message,
         ),
         group=1,

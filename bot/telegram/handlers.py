@@ -14,6 +14,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ContextTypes
 
+from bot.core.command_replies import lang_command, unknown_command
 from bot.core.responder import Responder
 from bot.core.types import Reply, ReplyKind, Turn
 from bot.store.preferences import PreferenceStore
@@ -115,9 +116,49 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None or not message.text:
         return
     name = message.text.split()[0].lstrip("/").split("@")[0].lower()
-    reply = responder_of(context).command(name, user_language(update, context) or "")
+    lang = user_language(update, context) or ""
+    if name == "lang":
+        reply = _switch_language(update, context, " ".join(context.args or ()), lang)
+    else:
+        reply = responder_of(context).command(name, lang)
     if reply is not None:
         await send_reply(message, reply, quote=_is_group(update))
+
+
+def _switch_language(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, argument: str, lang: str
+) -> Reply:
+    """/lang, /lang en, /lang xx: the buttons, a switch, or the unknown code named."""
+    chosen, reply = lang_command(responder_of(context), argument, lang)
+    if chosen is not None and update.effective_user is not None:
+        store_of(context).set_language(update.effective_user.id, chosen)
+    return reply
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command no handler took: a hint and the menu. Quiet for commands meant for another
+    bot: /foo@otherbot anywhere, and a bare /foo in a group, where other bots may know it."""
+    message = update.effective_message
+    if message is None or not message.text or _is_channel(update):
+        return
+    command, _, addressee = message.text.split()[0].partition("@")
+    for_us = addressee.lower() == (context.bot.username or "").lower()
+    if not for_us and (addressee or _is_group(update)):
+        return
+    reply = unknown_command(responder_of(context), command, user_language(update, context) or "")
+    await send_reply(message, reply, quote=_is_group(update))
+
+
+async def reply_private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """In a group, a command showing a resident's own data gets a pointer to the private chat
+    (and nothing personal): True when it did."""
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or chat.type == ChatType.PRIVATE:
+        return False
+    lang = user_language(update, context) or ""
+    reply = responder_of(context).notice("personal_private_only", lang)
+    await send_reply(message, reply, quote=True)
+    return True
 
 
 def _is_channel(update: Update) -> bool:
@@ -134,12 +175,19 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = addressed_text(message, context.bot.username)
         if text is None:
             return  # group chatter not meant for the bot
+    await answer_text(update, context, message, text or "")
+
+
+async def answer_text(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, text: str
+) -> None:
+    """Answer what a resident wrote: a message's text, or a photo's caption."""
     responder = responder_of(context)
-    reply = responder.respond(Turn(text or "", lang_hint=user_language(update, context)))
+    reply = responder.respond(Turn(text, lang_hint=user_language(update, context)))
     # What the matcher made of it, for /insights, even when the scam check answers instead.
     insights = context.bot_data.get(INSIGHTS)
     if insights is not None:
-        await asyncio.to_thread(insights.record, text or "", reply.intent, reply.kind.value)
+        await asyncio.to_thread(insights.record, text, reply.intent, reply.kind.value)
     paste_check = context.bot_data.get(PASTE_CHECK)
     if not _is_group(update) and text and paste_check is not None and paste_check[0](text):
         # A long paste or a text with a link is most likely a message they received: check
@@ -163,9 +211,13 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos, voice...: a polite hint in private chats, silence in groups."""
+    """Stickers, photos, voice...: a polite hint in private chats, silence in groups. A
+    caption is text: it is read (and checked for scams) as a text message would be."""
     message = update.effective_message
     if message is None or _is_group(update) or _is_channel(update):
+        return
+    if message.caption and message.caption.strip():
+        await answer_text(update, context, message, message.caption)
         return
     reply = responder_of(context).notice(
         "non_text", user_language(update, context) or "", with_menu=True

@@ -33,6 +33,7 @@ from bot.telegram.admin import SETTINGS
 from bot.telegram.handlers import (
     intent_actions,
     on_text,
+    reply_private_only,
     responder_of,
     send_reply,
     user_language,
@@ -245,7 +246,7 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_myreports(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
+    if message is None or user is None or await reply_private_only(update, context):
         return
     lang = user_language(update, context) or ""
     reports = reports_of(context).for_user(user.id)

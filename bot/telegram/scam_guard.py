@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
 
 from telegram import Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -14,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot.core.check_replies import check_reply, guard_warning
 from bot.core.scam_check import ScamCheck
+from bot.privacy import LoggedId
 from bot.store.group_guard import SqliteGuardStore
 from bot.telegram import handlers
 from bot.telegram.handlers import responder_of, send_reply, user_language
@@ -21,6 +23,7 @@ from bot.telegram.handlers import responder_of, send_reply, user_language
 log = logging.getLogger(__name__)
 
 GUARD = "group_guard"  # bot_data key
+WARNED = "group_guard_warned"  # bot_data key: the WarnedMessages
 PASTE_LENGTH = 40  # longer than this, a text is more likely a received message than a question
 _LINK_OR_NUMBER = re.compile(r"https?://|www\.|\.[a-z]{2,6}/|\d{6,}", re.IGNORECASE)
 
@@ -96,8 +99,29 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await check_and_reply(update, context, message, text)
 
 
+class WarnedMessages:
+    """The group messages the guard has warned about, so that editing one (a typo fixed) is
+    not warned about again. Only the latest `limit` are kept: an edit comes soon after the
+    message, and memory stays bounded however many groups there are. Forgotten on restart."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._warned: OrderedDict[tuple[int, int], None] = OrderedDict()
+
+    def first_warning(self, chat_id: int, message_id: int) -> bool:
+        """True the first time a message is warned about; remembers it."""
+        key = (chat_id, message_id)
+        if key in self._warned:
+            return False
+        self._warned[key] = None
+        if len(self._warned) > self.limit:
+            self._warned.popitem(last=False)
+        return True
+
+
 async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """In groups, a high-risk message from anyone gets a short warning as a reply."""
+    """In groups, a high-risk message from anyone gets a short warning as a reply, once: when
+    it is sent, or when an edit makes it high-risk."""
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None or chat.type == ChatType.PRIVATE:
         return
@@ -109,7 +133,7 @@ async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return  # a question to the bot: answered by the ordinary handler, not warned about
     responder = responder_of(context)
     result = responder.checker.check(text)
-    if result.risk != "high":
+    if result.risk != "high" or not context.bot_data[WARNED].first_warning(chat.id, message.id):
         return
     log.info("group guard warned: flags=%s", ",".join(f.id for f in result.flags))
     await send_reply(message, guard_warning(responder, result, responder.default_lang), quote=True)
@@ -118,13 +142,16 @@ async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def on_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/guard on|off, for a group's administrators."""
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    if message is None or chat is None or user is None or chat.type == ChatType.PRIVATE:
+    if message is None or chat is None or user is None:
         return
     responder = responder_of(context)
     lang = responder.language(user_language(update, context))
+    if chat.type == ChatType.PRIVATE:
+        await send_reply(message, responder.notice("guard_groups_only", lang))
+        return
     member = await context.bot.get_chat_member(chat.id, user.id)
     if member.status not in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
-        log.warning("refused /guard from non-admin user %s", user.id)
+        log.warning("refused /guard from non-admin user %s", LoggedId(user.id))
         await send_reply(message, responder.notice("guard_admin_only", lang), quote=True)
         return
     enabled = (message.text or "").partition(" ")[2].strip().lower() not in ("off", "关", "关闭")

@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 from bot.core.settings_replies import area_menu, stored_data, subscription_status
 from bot.store.subscriptions import TOPICS, SubscriptionStore
 from bot.telegram.handlers import (
+    reply_private_only,
     responder_of,
     send_reply,
     store_of,
@@ -38,9 +39,19 @@ async def _may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> boo
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
+async def _refuse_non_admin(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message
+) -> None:
+    lang = user_language(update, context) or ""
+    await send_reply(message, responder_of(context).notice("sub_admin_only", lang), quote=True)
+
+
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
     chat, user = update.effective_chat, update.effective_user
-    if chat is None or user is None or not await _may_manage(update, context):
+    if chat is None or user is None:
+        return
+    if not await _may_manage(update, context):
+        await _refuse_non_admin(update, context, message)
         return
     lang = responder_of(context).language(user_language(update, context))
     subscription = subscriptions_of(context).subscribe(chat.id, user.id, lang)
@@ -52,7 +63,10 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, message:
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
     chat = update.effective_chat
-    if chat is None or not await _may_manage(update, context):
+    if chat is None or update.effective_user is None:
+        return
+    if not await _may_manage(update, context):
+        await _refuse_non_admin(update, context, message)
         return
     removed = subscriptions_of(context).unsubscribe(chat.id)
     lang = user_language(update, context) or ""
@@ -72,7 +86,7 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def on_mysettings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
-    if message is None or user is None or chat is None:
+    if message is None or user is None or chat is None or await reply_private_only(update, context):
         return
     reply = stored_data(
         responder_of(context),
