@@ -15,6 +15,7 @@ from bot.content.checks import example_conflicts
 from bot.content.loader import InvalidContent, load_content
 from bot.core.responder import Responder
 from bot.core.types import Reply, Turn
+from bot.store.insights import MAX_SUMMARY_DAYS
 
 if TYPE_CHECKING:  # imported lazily at run time: `chat` and `match` need no Telegram stack
     from telegram.request import BaseRequest
@@ -23,7 +24,6 @@ if TYPE_CHECKING:  # imported lazily at run time: `chat` and `match` need no Tel
     from bot.store.database import Database
 
 log = logging.getLogger(__name__)
-INSIGHTS_MAX_DAYS = 3650  # ten years: more than any retention ANTIFRAUD_INSIGHTS_DAYS allows
 
 
 def load_responder(settings: Settings) -> Responder:
@@ -424,9 +424,9 @@ def build_parser() -> argparse.ArgumentParser:
     insights = sub.add_parser("insights", help="unanswered questions and busiest topics")
     insights.add_argument(
         "--days",
-        type=_bounded(1, INSIGHTS_MAX_DAYS),
+        type=_bounded(1, MAX_SUMMARY_DAYS),
         default=30,
-        help=f"look back this many days (1-{INSIGHTS_MAX_DAYS})",
+        help=f"look back this many days (1-{MAX_SUMMARY_DAYS})",
     )
     insights.add_argument("--top", type=_bounded(1, 1000), default=10, help="rows per list")
     insights.add_argument("--lang", choices=["zh", "en"])
@@ -503,8 +503,8 @@ def _report_failure(exc: Exception) -> int:
         return 2
     redacted = Redactor(_secrets())(f"{type(exc).__name__}: {exc}")
     print(f"antifraud-bot stopped on an unexpected error: {redacted}", file=sys.stderr)
-    if not logging.getLogger().handlers:  # no command has set up the redacting log yet
-        configure_logging("ERROR", _secrets())
+    if not any(getattr(h, "antifraud", False) for h in logging.getLogger().handlers):
+        configure_logging("ERROR", _secrets())  # the command failed before setting it up
     log.error("the traceback, for a bug report", exc_info=exc)
     return 1
 
