@@ -257,7 +257,7 @@ def cmd_broadcast(
     if alert.expired():
         print(f"alert {alert.id} expired at {alert.expires}; nothing sent", file=sys.stderr)
         return 1
-    database = Database(settings.db_path)
+    database = Database(settings.db_path, create=not args.dry_run)  # a dry run only reads
     outbox = Outbox(database)
     if args.dry_run:
         print(

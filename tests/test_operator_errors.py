@@ -161,7 +161,10 @@ def test_reports_with_nothing_queued(db: Path) -> None:
     assert code == 0 and out.splitlines() == ["waiting for the review chat: 0"]
 
 
-@pytest.mark.parametrize("argv", [["reports"], ["insights"], ["broadcast-status", "x"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["reports"], ["insights"], ["broadcast-status", "x"], ["broadcast", str(ALERT), "--dry-run"]],
+)
 def test_read_only_commands_refuse_a_missing_database(db: Path, argv: list[str], capsys) -> None:
     code, _ = _run(argv)
     err = capsys.readouterr().err
@@ -290,7 +293,7 @@ def test_read_only_database_is_one_line(db: Path, monkeypatch: pytest.MonkeyPatc
     for leftover in db.parent.glob("bot.db-*"):
         leftover.unlink()
     db.chmod(0o400)
-    code, _ = _run(["broadcast", str(ALERT), "--dry-run"])
+    code, _ = _run(["broadcast", str(ALERT)])  # a command that writes: refused before sending
     assert code == 2 and "read-only" in capsys.readouterr().err
 
 

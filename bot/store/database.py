@@ -157,9 +157,21 @@ class Database:
         self.lock = threading.RLock()
         try:
             self._set_up()
+            if create:
+                self._check_writable()
         except sqlite3.Error as exc:
             self.connection.close()
             raise DatabaseUnusable(path, _why_unusable(path, str(exc))) from None
+
+    def _check_writable(self) -> None:
+        """Fail now, with the reason, if the file is read-only: SQLite opens it anyway and
+        would fail at the first report or subscription. Nothing is kept (rolled back)."""
+        with self.lock:
+            self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                self.connection.execute("CREATE TABLE write_check (x)")
+            finally:
+                self.connection.execute("ROLLBACK")
 
     def _set_up(self) -> None:
         with self.lock:
