@@ -246,7 +246,6 @@ def cmd_broadcast(
 
     from bot.broadcast.alerts import AlertError, load_alert
     from bot.broadcast.outbox import Outbox
-    from bot.privacy import configure_logging
     from bot.store.database import Database
 
     try:
@@ -268,7 +267,7 @@ def cmd_broadcast(
     if not settings.token:
         print("TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, _secrets())
+    _configure_logging(settings)
     queued = outbox.enqueue(alert)
     if queued is None:
         print(f"alert {alert.id} was queued before: finishing what is still pending", file=out)
@@ -353,7 +352,6 @@ def cmd_validate(settings: Settings, out: TextIO) -> int:
 
 
 def cmd_run(settings: Settings, responder: Responder) -> int:
-    from bot.privacy import configure_logging
     from bot.store.database import Database
     from bot.telegram.app import build_application
 
@@ -363,7 +361,7 @@ def cmd_run(settings: Settings, responder: Responder) -> int:
             file=sys.stderr,
         )
         return 2
-    configure_logging(settings.log_level, _secrets())
+    _configure_logging(settings)
     for warning in settings.warnings():
         log.warning("%s", warning)
     application = build_application(settings, responder, Database(settings.db_path))
@@ -440,6 +438,25 @@ def build_parser() -> argparse.ArgumentParser:
     converse.add_argument("paths", nargs="+")
     converse.add_argument("-v", "--verbose", action="store_true", help="list passing scripts too")
     return parser
+
+
+def _configure_logging(settings: Settings) -> None:
+    """The redacting log, without tracebacks of a rejected token: python-telegram-bot logs one
+    before raising it, and main() then says in one line what to do."""
+    from bot.privacy import configure_logging
+
+    configure_logging(settings.log_level, _secrets())
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "antifraud", False):
+            handler.addFilter(_without_invalid_token_traceback)
+
+
+def _without_invalid_token_traceback(record: logging.LogRecord) -> bool:
+    from telegram.error import InvalidToken
+
+    if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+        record.exc_info = record.exc_text = None
+    return True
 
 
 def _secrets() -> list[str]:
