@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from bot.config import CONTACT_VARIABLES, ConfigError, Settings
+from bot.config import CONTACT_VARIABLES, ConfigError, Settings, ascii_whole_number
 from bot.content.checks import example_conflicts
 from bot.content.loader import InvalidContent, load_content
 from bot.core.command_replies import lang_command
 from bot.core.responder import Responder
 from bot.core.types import Reply, Turn
+from bot.store.insights import MAX_SUMMARY_DAYS
 
 if TYPE_CHECKING:  # imported lazily at run time: `chat` and `match` need no Telegram stack
     from telegram.request import BaseRequest
 
     from bot.broadcast.sender import BroadcastReport
     from bot.store.database import Database
+
+log = logging.getLogger(__name__)
 
 
 def load_responder(settings: Settings) -> Responder:
@@ -50,6 +55,16 @@ def _match_result(responder: Responder, text: str, lang: str | None) -> dict[str
     }
 
 
+def _jsonl_text(line: str) -> str | None:
+    """The "text" string of one --jsonl line, or None if the line is anything else."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    text = value.get("text") if isinstance(value, dict) else None
+    return text if isinstance(text, str) else None
+
+
 def _answer_texts(
     args: argparse.Namespace,
     out: TextIO,
@@ -64,12 +79,13 @@ def _answer_texts(
         for number, line in enumerate(inp, 1):
             if not line.strip():
                 continue
-            try:
-                text = json.loads(line)["text"]
-                if not isinstance(text, str):
-                    raise TypeError("text must be a string")
-            except (ValueError, KeyError, TypeError) as exc:
-                print(f'stdin:{number}: expected {{"text": ...}}: {exc}', file=sys.stderr)
+            text = _jsonl_text(line)
+            if text is None:
+                print(
+                    f'stdin:{number}: expected a JSON object like {{"text": "..."}} '
+                    "with the message as a string",
+                    file=sys.stderr,
+                )
                 return 2
             print(json.dumps(answer(text), ensure_ascii=False), file=out)
         return 0
@@ -123,16 +139,18 @@ def cmd_chat(args: argparse.Namespace, responder: Responder, out: TextIO, inp: T
         if text in ("/quit", "/exit"):
             return 0
         next_reply: Reply | None
-        if text.isdigit() and 1 <= int(text) <= len(reply.buttons):
-            action = reply.buttons[int(text) - 1].action
+        button = ascii_whole_number(text)
+        command = text[1:].split()[:1] if text.startswith("/") else []
+        if button is not None and 1 <= button <= len(reply.buttons):
+            action = reply.buttons[button - 1].action
             if action.startswith("lang:"):
                 lang = action.partition(":")[2]
             next_reply = responder.press(action, lang)
-        elif text.split()[0].lower() == "/lang" and len(text.split()) > 1:
+        elif command and command[0].lower() == "lang" and len(text.split()) > 1:
             chosen, next_reply = lang_command(responder, text.split(maxsplit=1)[1], lang)
             lang = chosen or lang
-        elif text.startswith("/"):
-            next_reply = responder.command(text[1:].split()[0].lower(), lang)
+        elif command:  # a lone "/" is no command, on Telegram neither: it is just text
+            next_reply = responder.command(command[0].lower(), lang)
             if next_reply is None:  # /subscribe, /report...: they keep data, on Telegram
                 next_reply = responder.notice("telegram_only", lang, with_menu=True)
         else:
@@ -229,7 +247,6 @@ def cmd_broadcast(
 
     from bot.broadcast.alerts import AlertError, load_alert
     from bot.broadcast.outbox import Outbox
-    from bot.privacy import configure_logging
     from bot.store.database import Database
 
     try:
@@ -240,7 +257,7 @@ def cmd_broadcast(
     if alert.expired():
         print(f"alert {alert.id} expired at {alert.expires}; nothing sent", file=sys.stderr)
         return 1
-    database = Database(settings.db_path)
+    database = Database(settings.db_path, create=not args.dry_run)  # a dry run only reads
     outbox = Outbox(database)
     if args.dry_run:
         print(
@@ -251,7 +268,7 @@ def cmd_broadcast(
     if not settings.token:
         print("TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level, [settings.token])
+    _configure_logging(settings)
     queued = outbox.enqueue(alert)
     if queued is None:
         print(f"alert {alert.id} was queued before: finishing what is still pending", file=out)
@@ -271,7 +288,8 @@ def cmd_insights(
     from bot.store.database import Database
     from bot.store.insights import SqliteInsightsStore
 
-    store = SqliteInsightsStore(Database(settings.db_path), settings.insights_days)
+    database = Database(settings.db_path, create=False)
+    store = SqliteInsightsStore(database, settings.insights_days)
     summary = store.summary(args.days, top=args.top)
     print(insights_text(responder, summary, args.lang or responder.default_lang), file=out)
     return 0
@@ -281,7 +299,7 @@ def cmd_broadcast_status(args: argparse.Namespace, settings: Settings, out: Text
     from bot.broadcast.outbox import Outbox
     from bot.store.database import Database
 
-    status = Outbox(Database(settings.db_path)).status(args.alert_id)
+    status = Outbox(Database(settings.db_path, create=False)).status(args.alert_id)
     if status is None:
         print(f"no broadcast {args.alert_id!r}", file=sys.stderr)
         return 1
@@ -296,10 +314,12 @@ def cmd_reports(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     from bot.store.database import Database
     from bot.store.reports import SqliteReportStore
 
-    store = SqliteReportStore(Database(settings.db_path))
+    store = SqliteReportStore(Database(settings.db_path, create=False))
     queued = store.undelivered()
-    oldest = f" (oldest {queued[0].reference}, {china_time(queued[0].created_at, True)})"
-    print(f"waiting for the review chat: {len(queued)}{oldest if queued else ''}", file=out)
+    oldest = ""
+    if queued:
+        oldest = f" (oldest {queued[0].reference}, {china_time(queued[0].created_at, True)})"
+    print(f"waiting for the review chat: {len(queued)}{oldest}", file=out)
     for report in store.recent(args.last):
         when = china_time(report.created_at, with_date=True)
         print(
@@ -333,7 +353,6 @@ def cmd_validate(settings: Settings, out: TextIO) -> int:
 
 
 def cmd_run(settings: Settings, responder: Responder) -> int:
-    from bot.privacy import configure_logging
     from bot.store.database import Database
     from bot.telegram.app import build_application
 
@@ -343,7 +362,9 @@ def cmd_run(settings: Settings, responder: Responder) -> int:
             file=sys.stderr,
         )
         return 2
-    configure_logging(settings.log_level, [settings.token])
+    _configure_logging(settings)
+    for warning in settings.warnings():
+        log.warning("%s", warning)
     application = build_application(settings, responder, Database(settings.db_path))
     if settings.webhook_url:
         application.run_webhook(
@@ -356,6 +377,21 @@ def cmd_run(settings: Settings, responder: Responder) -> int:
     else:
         application.run_polling()
     return 0
+
+
+def _bounded(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in ASCII digits from low to high; argparse turns the
+    ArgumentTypeError into "argument --days: ..." and exit code 2."""
+
+    def whole_number(text: str) -> int:
+        number = ascii_whole_number(text)
+        if number is None or not low <= number <= high:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number from {low} to {high}, not {text!r}"
+            )
+        return number
+
+    return whole_number
 
 
 def _text_arguments(parser: argparse.ArgumentParser) -> None:
@@ -385,35 +421,57 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="show the audience size and the texts; send nothing"
     )
     insights = sub.add_parser("insights", help="unanswered questions and busiest topics")
-    insights.add_argument("--days", type=int, default=30, help="look back this many days")
-    insights.add_argument("--top", type=int, default=10, help="rows per list")
+    insights.add_argument(
+        "--days",
+        type=_bounded(1, MAX_SUMMARY_DAYS),
+        default=30,
+        help=f"look back this many days (1-{MAX_SUMMARY_DAYS})",
+    )
+    insights.add_argument("--top", type=_bounded(1, 1000), default=10, help="rows per list")
     insights.add_argument("--lang", choices=["zh", "en"])
     status = sub.add_parser("broadcast-status", help="progress of a broadcast")
     status.add_argument("alert_id")
     reports = sub.add_parser("reports", help="citizen reports: the review queue and states")
-    reports.add_argument("--last", type=int, default=20, help="list this many recent reports")
+    reports.add_argument(
+        "--last", type=_bounded(0, 10_000), default=20, help="list this many recent reports"
+    )
     converse = sub.add_parser("converse", help="play conversation scripts (files or folders)")
     converse.add_argument("paths", nargs="+")
     converse.add_argument("-v", "--verbose", action="store_true", help="list passing scripts too")
     return parser
 
 
-def main(
-    argv: Sequence[str] | None = None,
-    out: TextIO | None = None,
-    inp: TextIO | None = None,
-    request: BaseRequest | None = None,
+def _configure_logging(settings: Settings) -> None:
+    """The redacting log, without tracebacks of a rejected token: python-telegram-bot logs one
+    before raising it, and main() then says in one line what to do."""
+    from bot.privacy import configure_logging
+
+    configure_logging(settings.log_level, _secrets())
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "antifraud", False):
+            handler.addFilter(_without_invalid_token_traceback)
+
+
+def _without_invalid_token_traceback(record: logging.LogRecord) -> bool:
+    from telegram.error import InvalidToken
+
+    if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
+        record.exc_info = record.exc_text = None
+    return True
+
+
+def _secrets() -> list[str]:
+    """What must never be printed, read from the environment so that even an error before
+    (or while) the settings are read is redacted."""
+    names = ("TELEGRAM_BOT_TOKEN", "ANTIFRAUD_WEBHOOK_SECRET")
+    return [value for name in names if (value := os.environ.get(name, "").strip())]
+
+
+def _dispatch(
+    args: argparse.Namespace, out: TextIO, inp: TextIO, request: BaseRequest | None
 ) -> int:
-    """The console script. `request` replaces the Bot API transport (tests only)."""
-    out = out or sys.stdout
-    inp = inp or sys.stdin
-    args = build_parser().parse_args(argv)
     command = args.command or "chat"
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
+    settings = Settings.from_env()
     if command == "validate":
         return cmd_validate(settings, out)
     if command == "broadcast-status":
@@ -442,6 +500,51 @@ def main(
     if not hasattr(args, "lang"):
         args.lang = None
     return cmd_chat(args, responder, out, inp)
+
+
+def _report_failure(exc: Exception) -> int:
+    """One line an operator can act on, and its exit code: 2 for what the operator can fix
+    in the configuration, 1 for a fault of the bot (its traceback logged, redacted)."""
+    from telegram.error import InvalidToken
+
+    from bot.privacy import Redactor, configure_logging
+    from bot.store.database import DatabaseUnusable
+
+    if isinstance(exc, InvalidToken):  # its text holds the token: never print it
+        print("the Bot API rejected the token; check TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        return 2
+    if isinstance(exc, ConfigError):
+        print(f"configuration error: {Redactor(_secrets())(str(exc))}", file=sys.stderr)
+        return 2
+    if isinstance(exc, DatabaseUnusable):
+        print(f"ANTIFRAUD_DB={exc.path!r} cannot be used: {exc.reason}", file=sys.stderr)
+        return 2
+    redacted = Redactor(_secrets())(f"{type(exc).__name__}: {exc}")
+    print(f"antifraud-bot stopped on an unexpected error: {redacted}", file=sys.stderr)
+    if not any(getattr(h, "antifraud", False) for h in logging.getLogger().handlers):
+        configure_logging("ERROR", _secrets())  # the command failed before setting it up
+    log.error("the traceback, for a bug report", exc_info=exc)
+    return 1
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    out: TextIO | None = None,
+    inp: TextIO | None = None,
+    request: BaseRequest | None = None,
+) -> int:
+    """The console script. `request` replaces the Bot API transport (tests only).
+
+    Every exception that leaves a command ends here, so none reaches the terminal as a
+    traceback with the token in it (python-telegram-bot's InvalidToken quotes the token).
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args, out or sys.stdout, inp or sys.stdin, request)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the one place that turns any error into a line
+        return _report_failure(exc)
 
 
 if __name__ == "__main__":

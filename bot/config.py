@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,21 +22,54 @@ class ConfigError(ValueError):
     """A configuration variable is missing or malformed; the message names it."""
 
 
-def _whole_number(value: str | None, name: str, default: int, low: int, high: int) -> int:
-    text = value or str(default)
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {text!r}")
+MAX_DIGITS = 18  # longer digit strings are no setting's value (and int() refuses 4,300+)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def ascii_whole_number(text: str, signed: bool = False) -> int | None:
+    """`text` as an int if it is ASCII digits (after one '-' when `signed`), else None.
+
+    The one parser for numbers that operators and users type: str.isdigit() and int() also
+    take superscripts (²) and other scripts' digits (١٢٣), which no setting or id is written in.
+    """
+    digits = text[1:] if signed and text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_DIGITS:
+        return None
     return int(text)
 
 
+def _whole_number(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    text = value or str(default)
+    number = ascii_whole_number(text)
+    if number is None or not low <= number <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {text!r}")
+    return number
+
+
+_DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
+
+
+def _positive_decimal(value: str | None, name: str, default: str, high: float) -> float:
+    """A decimal in (0, high] written in ASCII digits: nan, inf, 1e9 and ٣ are all refused."""
+    text = value or default
+    if not _DECIMAL.fullmatch(text) or not 0 < float(text) <= high:
+        raise ConfigError(f"{name} must be a number above 0 and at most {high:g}, not {text!r}")
+    return float(text)
+
+
 def _user_ids(value: str | None, name: str) -> frozenset[int]:
-    text = value or ""
-    try:
-        return frozenset(int(a) for a in text.replace(" ", "").split(",") if a)
-    except ValueError:
+    """Comma-separated Telegram user ids (positive, ASCII digits). Set but naming nobody
+    (`,,,`) is an error: the operator meant someone, and would otherwise get no word of it."""
+    if value is None:
+        return frozenset()
+    parts = [part.strip() for part in value.split(",") if part.strip()]
+    ids = [ascii_whole_number(part) for part in parts]
+    if not parts or None in ids or 0 in ids:
         raise ConfigError(
-            f"{name} must be Telegram user ids separated by commas, not {text!r}"
-        ) from None
+            f"{name} must be Telegram user ids (whole numbers above 0) separated by commas, "
+            f"not {value!r}"
+        )
+    return frozenset(i for i in ids if i is not None)
 
 
 def _default_dir(name: str) -> Path:
@@ -76,6 +110,15 @@ class Settings:
     def __repr__(self) -> str:  # never print the token, even by accident
         return f"Settings(token={'***' if self.token else None}, base_url={self.base_url!r}, ...)"
 
+    def warnings(self) -> list[str]:
+        """Settings that are valid but probably not what the operator meant."""
+        if self.review_chat is not None and not self.reviewers:
+            return [
+                "ANTIFRAUD_REVIEW_CHAT is set but neither ANTIFRAUD_REVIEWERS nor "
+                "ANTIFRAUD_ADMINS names anyone: nobody can accept or reject reports"
+            ]
+        return []
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -87,51 +130,45 @@ class Settings:
         default_lang = get("ANTIFRAUD_DEFAULT_LANG") or "zh"
         if default_lang not in ("zh", "en"):
             raise ConfigError(f"ANTIFRAUD_DEFAULT_LANG must be 'zh' or 'en', not {default_lang!r}")
-        port_text = get("ANTIFRAUD_WEBHOOK_PORT") or "8443"
-        try:
-            port = int(port_text)
-        except ValueError:
-            raise ConfigError(
-                f"ANTIFRAUD_WEBHOOK_PORT must be a number, not {port_text!r}"
-            ) from None
+        port = _whole_number(
+            get("ANTIFRAUD_WEBHOOK_PORT"), "ANTIFRAUD_WEBHOOK_PORT", 8443, 1, 65535
+        )
         admins = _user_ids(get("ANTIFRAUD_ADMINS"), "ANTIFRAUD_ADMINS")
         reviewers = _user_ids(get("ANTIFRAUD_REVIEWERS"), "ANTIFRAUD_REVIEWERS") or admins
         review_chat_text = get("ANTIFRAUD_REVIEW_CHAT")
-        if review_chat_text is not None and not review_chat_text.lstrip("-").isdigit():
+        review_chat = None
+        if review_chat_text is not None:
+            review_chat = ascii_whole_number(review_chat_text, signed=True)
+            if review_chat is None or review_chat == 0:
+                raise ConfigError(
+                    "ANTIFRAUD_REVIEW_CHAT must be a chat id (a group's id starts with -), "
+                    f"not {review_chat_text!r}"
+                )
+        log_level = (get("ANTIFRAUD_LOG_LEVEL") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
             raise ConfigError(
-                "ANTIFRAUD_REVIEW_CHAT must be a chat id (a group's id starts with -), "
-                f"not {review_chat_text!r}"
+                f"ANTIFRAUD_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, "
+                f"not {get('ANTIFRAUD_LOG_LEVEL')!r}"
             )
         review_keep = get("ANTIFRAUD_REVIEW_KEEP") or "none"
         if review_keep not in ("none", "accepted"):
             raise ConfigError(
                 f"ANTIFRAUD_REVIEW_KEEP must be 'none' or 'accepted', not {review_keep!r}"
             )
-        rate_text = get("ANTIFRAUD_BROADCAST_RATE") or "25"
-        try:
-            rate = float(rate_text)
-            if not 0 < rate <= 1000:
-                raise ValueError
-        except ValueError:
-            raise ConfigError(
-                f"ANTIFRAUD_BROADCAST_RATE must be messages per second (0-1000], not {rate_text!r}"
-            ) from None
-        flood_text = get("ANTIFRAUD_FLOOD_MESSAGES") or "20"
-        window_text = get("ANTIFRAUD_FLOOD_WINDOW") or "60"
-        try:
-            flood_messages, flood_window = int(flood_text), float(window_text)
-            if flood_messages < 1 or flood_window <= 0:
-                raise ValueError
-        except ValueError:
-            raise ConfigError(
-                "ANTIFRAUD_FLOOD_MESSAGES must be a whole number >= 1 and "
-                f"ANTIFRAUD_FLOOD_WINDOW seconds > 0, not {flood_text!r} / {window_text!r}"
-            ) from None
+        rate = _positive_decimal(
+            get("ANTIFRAUD_BROADCAST_RATE"), "ANTIFRAUD_BROADCAST_RATE", "25", 1000
+        )
+        flood_messages = _whole_number(
+            get("ANTIFRAUD_FLOOD_MESSAGES"), "ANTIFRAUD_FLOOD_MESSAGES", 20, 1, 10_000
+        )
+        flood_window = _positive_decimal(
+            get("ANTIFRAUD_FLOOD_WINDOW"), "ANTIFRAUD_FLOOD_WINDOW", "60", 86_400
+        )
         return cls(
             insights_days=_whole_number(
                 get("ANTIFRAUD_INSIGHTS_DAYS"), "ANTIFRAUD_INSIGHTS_DAYS", 90, 1, 36500
             ),
-            review_chat=int(review_chat_text) if review_chat_text else None,
+            review_chat=review_chat,
             reviewers=reviewers,
             review_keep=review_keep,
             report_daily_limit=_whole_number(
@@ -157,7 +194,7 @@ class Settings:
             content_dir=Path(get("ANTIFRAUD_CONTENT_DIR") or _default_dir("content")),
             db_path=get("ANTIFRAUD_DB") or "antifraud.db",
             default_lang=default_lang,
-            log_level=(get("ANTIFRAUD_LOG_LEVEL") or "INFO").upper(),
+            log_level=log_level,
             webhook_url=get("ANTIFRAUD_WEBHOOK_URL"),
             webhook_listen=get("ANTIFRAUD_WEBHOOK_LISTEN") or "127.0.0.1",
             webhook_port=port,

@@ -12,8 +12,9 @@ from urllib.parse import parse_qs
 
 
 class BotApiServer:
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, reject_token: bool = False) -> None:
         self.delay = delay
+        self.reject_token = reject_token  # answer 401 Unauthorized to every method
         self.sent: list[int] = []  # chat ids, in the order messages were accepted
         self.messages: list[tuple[str, dict]] = []  # every send* call: (method, params)
         self._updates: list[dict] = []
@@ -28,9 +29,14 @@ class BotApiServer:
                 method = self.path.rsplit("/", 1)[-1]
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
                 params = server._params(body, self.headers.get("Content-Type", ""))
-                result = server._answer(method, params)
-                payload = json.dumps({"ok": True, "result": result}).encode()
-                self.send_response(200)
+                if server.reject_token:
+                    status = 401
+                    answer = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+                else:
+                    status = 200
+                    answer = {"ok": True, "result": server._answer(method, params)}
+                payload = json.dumps(answer).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()

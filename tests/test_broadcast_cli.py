@@ -80,6 +80,7 @@ def test_bad_alert_file_is_reported_with_line(env: Path, tmp_path: Path, capsys)
 
 
 def test_status_of_unknown_broadcast(env: Path) -> None:
+    Database(str(env))  # the bot has run: the file exists, the broadcast does not
     assert _cli(["broadcast-status", "nope"])[0] == 1
 
 

@@ -6,10 +6,12 @@ interfaces later.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS user_language (
@@ -98,13 +100,80 @@ CREATE INDEX IF NOT EXISTS reports_delivery ON reports (delivery, id);
 """
 
 
-class Database:
-    """A shared connection; the lock keeps threads (to_thread callers) from interleaving."""
+MEMORY = ":memory:"
 
-    def __init__(self, path: str) -> None:
+
+class DatabaseUnusable(Exception):
+    """The database file cannot be opened or used; says which file and why."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+
+def _create_private(path: str) -> None:
+    """Create the file readable by its owner only (0600), before any data is in it: it holds
+    report descriptions, places and user ids. SQLite gives the -wal and -shm files the mode
+    of the database file, so they are private too."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # created meanwhile by another process: its mode is its creator's
+    except OSError as exc:
+        raise DatabaseUnusable(path, _why_unusable(path, exc.strerror or str(exc))) from None
+
+
+def _why_unusable(path: str, sqlite_says: str) -> str:
+    """SQLite's reason in an operator's words where SQLite's own are vague."""
+    file = Path(path)
+    if file.is_dir():
+        return "this is a folder, not a database file"
+    if not file.parent.is_dir():
+        return f"the folder {str(file.parent)!r} does not exist"
+    if "not a database" in sqlite_says:
+        return "this file is not an SQLite database (a wrong path, or a damaged file?)"
+    if "readonly" in sqlite_says or "read-only" in sqlite_says:
+        return "the file (or its folder) is read-only for this user"
+    return sqlite_says
+
+
+class Database:
+    """A shared connection; the lock keeps threads (to_thread callers) from interleaving.
+
+    `create=False` (the read-only commands) refuses a file that does not exist rather than
+    making an empty one from a mistyped path. Every problem opening it is DatabaseUnusable.
+    """
+
+    def __init__(self, path: str, create: bool = True) -> None:
         self.path = path
-        self.connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        if path != MEMORY and not Path(path).exists():
+            if not create:
+                raise DatabaseUnusable(path, _why_unusable(path, "there is no such file"))
+            _create_private(path)
+        try:
+            self.connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise DatabaseUnusable(path, _why_unusable(path, str(exc))) from None
         self.lock = threading.RLock()
+        try:
+            self._set_up()
+            if create:
+                self._check_writable()
+        except sqlite3.Error as exc:
+            self.connection.close()
+            raise DatabaseUnusable(path, _why_unusable(path, str(exc))) from None
+
+    def _check_writable(self) -> None:
+        """Fail now, with the reason, if the file is read-only: SQLite opens it anyway and
+        would fail at the first report or subscription. Nothing is kept (rolled back)."""
+        with self.lock:
+            self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                self.connection.execute("CREATE TABLE write_check (x)")
+            finally:
+                self.connection.execute("ROLLBACK")
+
+    def _set_up(self) -> None:
         with self.lock:
             self.connection.execute("PRAGMA journal_mode=WAL")
             # NORMAL is durable against a killed process (the WAL survives), which is the

@@ -14,6 +14,7 @@ from bot.store.database import Database
 
 MAX_QUESTION = 200  # characters kept of an unanswered question
 PURGE_EVERY = 200  # records between two purges of expired rows
+MAX_SUMMARY_DAYS = 3650  # ten years: the most `insights --days` and `/insights N` look back
 
 
 @dataclass(frozen=True)

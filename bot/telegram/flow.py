@@ -53,7 +53,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
 
 class FloodGuard:
-    """Counts each resident's messages in a sliding window."""
+    """Counts each resident's messages in a sliding window.
+
+    Memory stays bounded: at most limit + 1 timestamps per resident (one over the limit is
+    all the verdict needs), and residents idle for a whole window are forgotten."""
 
     def __init__(
         self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
@@ -61,11 +64,18 @@ class FloodGuard:
         self.limit, self.window, self.clock = limit, window, clock
         self._seen: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
+        self._swept_at = clock()
+
+    def tracked(self) -> int:
+        """How many residents the guard remembers."""
+        return len(self._seen)
 
     def admit(self, user_id: int) -> str:
         """'ok', 'warn' (the first message over the limit) or 'drop' (the rest)."""
         now = self.clock()
-        times = self._seen.setdefault(user_id, deque())
+        if now - self._swept_at >= self.window:
+            self._forget_idle(now)
+        times = self._seen.setdefault(user_id, deque(maxlen=self.limit + 1))
         while times and times[0] <= now - self.window:
             times.popleft()
         times.append(now)
@@ -77,6 +87,15 @@ class FloodGuard:
             return "drop"
         self._warned[user_id] = now
         return "warn"
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop residents whose last message is a window old; at most once per window, so
+        the sweep costs O(1) per message on average."""
+        horizon = now - self.window
+        for user_id in [u for u, times in self._seen.items() if times[-1] <= horizon]:
+            del self._seen[user_id]
+            self._warned.pop(user_id, None)
+        self._swept_at = now
 
 
 async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

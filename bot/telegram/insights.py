@@ -5,8 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.config import ascii_whole_number
 from bot.core.insight_replies import insights_text
 from bot.core.types import Reply, ReplyKind
+from bot.store.insights import MAX_SUMMARY_DAYS
 from bot.telegram.admin import admin_command
 from bot.telegram.handlers import INSIGHTS, responder_of, send_reply
 
@@ -20,7 +22,8 @@ async def on_insights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     message, lang = allowed
     argument = (message.text or "").partition(" ")[2].strip()
-    days = int(argument) if argument.isdigit() and int(argument) > 0 else DEFAULT_DAYS
+    days = ascii_whole_number(argument) or DEFAULT_DAYS
+    days = min(days, MAX_SUMMARY_DAYS)  # more than kept anyway; the reply names the days
     summary = context.bot_data[INSIGHTS].summary(days)
     text = insights_text(responder_of(context), summary, lang)
     await send_reply(message, Reply(text, lang, ReplyKind.NOTICE))
