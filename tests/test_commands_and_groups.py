@@ -16,7 +16,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.privacy import configure_logging
-from bot.telegram import admin, handlers
+from bot.telegram import admin, flow, handlers
 from bot.telegram.fake_api import FakeBotApi
 from bot.telegram.fake_updates import (
     callback_update,
@@ -302,3 +302,13 @@ async def test_refusals_name_the_user_id_while_resident_numbers_stay_masked(
     assert "6222021234567890123" not in logged and "13812345678" not in logged
     assert "[CARD]" in logged and "[PHONE]" in logged
     assert TEST_TOKEN not in logged
+
+
+async def test_flood_control_log_names_the_user_id(
+    app: Application, api: FakeBotApi, log_stream: io.StringIO
+) -> None:
+    long_id = 6123456789  # an id the card-number rule would otherwise swallow
+    app.bot_data[flow.FLOOD_GUARD] = flow.FloodGuard(limit=1, window=60, clock=lambda: 1000.0)
+    for _ in range(3):
+        await app.process_update(text_update(app.bot, "被骗了怎么办", user_id=long_id))
+    assert f"flood control: user {long_id} is over the limit" in log_stream.getvalue()

@@ -18,6 +18,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseUpdateProcessor, ContextTypes
 
+from bot.privacy import LoggedId
 from bot.telegram.handlers import responder_of, send_reply, user_language
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if verdict == "ok":
         return
     if verdict == "warn":
-        log.warning("flood control: user %s is over the limit", user.id)
+        log.warning("flood control: user %s is over the limit", LoggedId(user.id))
         message = update.effective_message
         if message is not None:
             lang = user_language(update, context) or ""
