@@ -444,7 +444,7 @@ def _read_red_flag(reader: _Reader, parts: _ContentParts, key: str, value: Any, 
         return
     reader.keys(
         mapping,
-        ("weight", "suggests", "patterns", "unless", "explain"),
+        ("weight", "suggests", "patterns", "unless", "unless_not_with", "explain"),
         ("weight", "patterns", "explain"),
         what,
     )
@@ -452,6 +452,16 @@ def _read_red_flag(reader: _Reader, parts: _ContentParts, key: str, value: Any, 
     if weight not in FLAG_WEIGHTS:
         reader.error(mapping.line_of("weight"), f"{what}.weight must be one of {FLAG_WEIGHTS}")
     suggests = mapping.get("suggests")
+    voided_by: tuple[str, ...] = ()
+    if "unless_not_with" in mapping:
+        voided_by, _ = reader.string_list(
+            mapping["unless_not_with"],
+            mapping.line_of("unless_not_with"),
+            f"{what}.unless_not_with",
+        )
+        parts.where[("red_flags.unless_not_with", key)] = Location(
+            reader.path, mapping.line_of("unless_not_with")
+        )
     parts.red_flags[key] = RedFlag(
         key,
         weight,
@@ -459,6 +469,7 @@ def _read_red_flag(reader: _Reader, parts: _ContentParts, key: str, value: Any, 
         _patterns(reader, mapping, "patterns", what, True),
         _patterns(reader, mapping, "unless", what, False),
         reader.localized(mapping, "explain", what),
+        voided_by,
     )
 
 
@@ -525,6 +536,13 @@ def _check_references(
                 parts.where[("red_flags", flag.id)],
                 f"red flag {flag.id!r} suggests unknown intent {flag.suggests!r}",
             )
+        for other in flag.unless_not_with:
+            if other not in parts.red_flags or other == flag.id:
+                error(
+                    parts.where[("red_flags.unless_not_with", flag.id)],
+                    f"red flag {flag.id!r}: unless_not_with names {other!r}, "
+                    "which is not another red flag",
+                )
     for key in parts.contacts:
         if key not in known_contacts:
             error(

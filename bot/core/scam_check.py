@@ -169,16 +169,30 @@ class ScamChecker:
         self.high = content.risk_levels.get("high", 5.0)
         self.medium = content.risk_levels.get("medium", 2.0)
 
-    def _find(self, flag: RedFlag, text: str, ends: list[int]) -> str | None:
+    def _find(self, flag: RedFlag, text: str, ends: list[int], exempt: bool = True) -> str | None:
         for pattern in flag.patterns:
             for match in self._matches(pattern, text):
                 if not match.group(0).strip():
                     continue
                 sentence = _sentence(text, ends, match.start(), match.end())
-                if any(u.search(sentence) for u in flag.unless):
+                if exempt and any(u.search(sentence) for u in flag.unless):
                     continue  # e.g. a bank's "never tell anyone this code"
                 return match.group(0).strip()
         return None
+
+    def _found(self, text: str, ends: list[int]) -> dict[str, str]:
+        """Each flag found, with its quote, in content order.
+
+        A flag's `unless` exemption is void when one of its `unless_not_with` flags is found
+        too: "我是反诈中心民警" is not a notice when the same message asks for the code.
+        """
+        quotes = {f.id: q for f in self.flags if (q := self._find(f, text, ends)) is not None}
+        for flag in self.flags:
+            if flag.id not in quotes and any(other in quotes for other in flag.unless_not_with):
+                quote = self._find(flag, text, ends, exempt=False)
+                if quote is not None:
+                    quotes[flag.id] = quote
+        return {f.id: quotes[f.id] for f in self.flags if f.id in quotes}
 
     def _matches(self, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
         """The pattern's matches, reading only around the places where they can be.
@@ -213,10 +227,9 @@ class ScamChecker:
         ends = [m.end() for m in _SENTENCE_END.finditer(folded)]
         hits: list[FlagHit] = []
         votes: dict[str, float] = {}
-        for flag in self.flags:
-            quote = self._find(flag, folded, ends)
-            if quote is None:
-                continue
+        by_id = {f.id: f for f in self.flags}
+        for flag_id, quote in self._found(folded, ends).items():
+            flag = by_id[flag_id]
             hits.append(FlagHit(flag.id, defang(quote), flag.weight))
             if flag.suggests:
                 votes[flag.suggests] = votes.get(flag.suggests, 0.0) + POINTS[flag.weight]
