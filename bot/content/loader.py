@@ -583,8 +583,9 @@ REQUIRED_UI = (
     "settings_not_subscribed", "settings_lang_unset", "forget_done", "admin_refused",
     "bc_choose", "bc_none", "bc_preview", "bc_confirm_button", "bc_cancel_button", "bc_started",
     "bc_already", "bc_expired", "bc_cancelled", "bc_report",
-    "check_high", "check_medium", "check_low", "check_low_signs", "check_flags", "check_type", "check_advice_high",
-    "check_advice_medium", "check_usage", "guard_warning", "guard_on", "guard_off",
+    "check_high", "check_medium", "check_low", "check_low_signs", "check_flags", "check_type",
+    "check_advice_high", "check_advice_medium", "check_usage", "guard_warning", "guard_on",
+    "guard_off",
     "guard_admin_only", "reload_done", "reload_failed", "flood_notice",
     "insights_unanswered", "insights_intents", "insights_none",
 )
