@@ -155,7 +155,7 @@ def test_posing_as_the_anti_fraud_centre_is_flagged(responder: Responder, messag
     assert result.risk in ("high", "medium"), result
     assert "impersonation_antifraud" in {f.id for f in result.flags}
     text = check_reply(responder, result, "zh").text
-    assert "真正的反诈中心和 96110 从不" in text
+    assert "真正的反诈中心和 96110 从不在电话或消息里这样要求" in text
     assert "没有发现已知的诈骗特征" not in text
 
 
@@ -219,3 +219,15 @@ def test_a_quoted_link_ends_where_the_url_ends(
 def test_defanged_links_keep_the_text_after_them() -> None:
     assert defang("见(http://prize.example)，领奖") == "见(hxxp://prize[.]example)，领奖"
     assert defang("https://x.com/wiki/A_(b).") == "hxxps://x[.]com/wiki/A_(b)."
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "反诈中心通知：本周六在村委会开展反诈宣传",
+        "我是96110，你下载的那个APP是诈骗软件，请立即卸载",
+        "我们是反诈中心，请你下载国家反诈中心APP",
+    ],
+)
+def test_the_centres_name_alone_is_no_warning_sign(responder: Responder, message: str) -> None:
+    assert responder.checker.check(message).flags == ()
