@@ -11,6 +11,7 @@ from bot.cli import main
 from bot.config import CONTACT_VARIABLES
 from bot.content.checks import example_conflicts
 from bot.content.loader import ContentError, InvalidContent, load_content
+from bot.content.model import Content
 from bot.core.matcher import MatchSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,3 +155,68 @@ def test_report_kind_with_unknown_media_rule(tree: Path) -> None:
     path = tree / "content" / "reports.yaml"
     line = _edit(path, "    media: required\n", "    media: sometimes\n")
     _assert_error(_errors(tree), path, line, "media must be required or optional")
+
+
+def test_unless_not_with_naming_an_unknown_flag(tree: Path) -> None:
+    path = tree / "content" / "red_flags.yaml"
+    line = _edit(
+        path,
+        "    unless_not_with: [credentials, screen_share,",
+        "    unless_not_with: [no_such_flag, screen_share,",
+    )
+    _assert_error(_errors(tree), path, line, "unless_not_with names 'no_such_flag'")
+
+
+# Issue 12, finding 18: the content says what the source reports say, in both languages.
+@pytest.fixture(scope="module")
+def shipped() -> Content:
+    return load_content(ROOT / "intents", ROOT / "content", CONTACT_VARIABLES)
+
+
+@pytest.mark.parametrize(
+    ("reply", "lang", "wrong"),
+    [
+        # 17,094 captures are a separate total from the 51,803 cases, by video patrols
+        ("helmet.stats", "zh", "其中摄像头抓拍"),
+        ("helmet.stats", "en", "of them caught by cameras"),
+        ("helmet.cameras", "en", "cameras, which have caught"),
+        ("helmet.cameras", "zh", "县里还授权"),  # the bureau authorised the stations
+        ("helmet.cameras", "en", "The county has also authorised"),
+        ("safety.banquet", "zh", "聚餐前向村委会或派出所报备"),  # no procedure in the source
+        ("safety.banquet", "en", "before a village feast"),
+        ("safety.market_crime", "en", "monopolies are crimes"),  # 强迫交易等违法犯罪
+        ("safety.market_crime", "zh", "垄断市场都是违法犯罪"),
+        ("safety.market_crime", "en", "two men"),  # the source gives no sex
+        ("fraud.elderly", "en", "retired people"),  # 退休干部
+        ("fraud.dissuasion_call", "en", "from fraudsters"),  # 劝阻金额
+        ("fraud.stats", "en", "from fraudsters"),
+        ("fraud.victim", "en", "for a fee"),  # zh: anyone offering to recover losses
+        ("bot.help", "zh", "随手拍举报"),  # the bot's channel is its own
+    ],
+)
+def test_reply_no_longer_says_what_the_source_does_not(
+    shipped: Content, reply: str, lang: str, wrong: str
+) -> None:
+    assert wrong not in shipped.replies[reply].text[lang]
+
+
+def test_content_credits_the_source_correctly(shipped: Content) -> None:
+    assert "retired officials" in shipped.replies["fraud.elderly"].text["en"]
+    assert "退休干部" in shipped.replies["fraud.elderly"].text["zh"]
+    assert "保亭县公安局还授权" in shipped.replies["helmet.cameras"].text["zh"]
+    assert "illegal and criminal" in shipped.replies["safety.market_crime"].text["en"]
+    two_cards = shipped.red_flags["two_cards"].explain
+    assert "法律责任" in two_cards["zh"] and "legal responsibility" in two_cards["en"]
+    assert "is a crime" not in two_cards["en"]
+
+
+def test_the_bots_report_channel_is_not_called_suishoupai(shipped: Content) -> None:
+    """随手拍 is Baoting's helmet scheme by mailbox or WeChat; /report is the bot's own."""
+    assert shipped.replies["helmet.report"].title["zh"] != "随手拍举报"
+    for lang in ("zh", "en"):
+        help_text = shipped.replies["bot.help"].text[lang]
+        privacy = shipped.ui["report_privacy"][lang]
+        for text in (help_text, privacy):
+            assert "随手拍" in text  # named only to say how it relates
+        assert ("机器人自己的" if lang == "zh" else "the bot's own") in help_text
+        assert ("不是保亭“随手拍”" if lang == "zh" else 'not Baoting\'s "随手拍"') in privacy

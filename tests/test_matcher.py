@@ -68,3 +68,30 @@ def test_plausible_but_weak_match_asks_did_you_mean(responder: Responder) -> Non
     )
     assert decision.intent is None
     assert decision.choices[0] == "fraud.loan"
+
+
+# Issue 12, finding 17: a call "from the anti-fraud centre" that asks for money or an install
+# is the fake-police scam, not a genuine dissuasion call.
+@pytest.mark.parametrize(
+    "question", ["自称反诈中心的人打电话让我下载一个软件", "96110打电话让我转账"]
+)
+def test_anti_fraud_centre_asking_for_money_or_an_install_is_a_scam(
+    responder: Responder, question: str
+) -> None:
+    assert responder.match(question).intent == "fraud.police_impersonation"
+
+
+def test_a_genuine_warning_call_still_gets_the_dissuasion_answer(responder: Responder) -> None:
+    assert responder.match("96110打电话给我是真的吗").intent == "fraud.dissuasion_call"
+    reply = responder.answer("fraud.dissuasion_call", "zh").text
+    first = reply.splitlines()[0]
+    assert all(word in first for word in ("从不", "转账", "验证码", "下载安装软件", "屏幕共享"))
+    first_en = responder.answer("fraud.dissuasion_call", "en").text.splitlines()[0]
+    assert all(
+        w in first_en for w in ("never", "pay money", "code", "install", "share your screen")
+    )
+
+
+# Issue 12, finding 16: English words in a Chinese question are read too.
+def test_english_borrowed_into_a_chinese_question(responder: Responder) -> None:
+    assert responder.match("我被scam了 help 怎么办").intent == "fraud.victim"

@@ -58,7 +58,7 @@ async def test_good_content_is_swapped_in(
     app: Application, api: FakeBotApi, editable: Path
 ) -> None:
     _edit(
-        editable / "content" / "helmet.yaml", "保亭现有自动抓拍摄像头", "保亭目前共有自动抓拍摄像头"
+        editable / "content" / "helmet.yaml", "保亭有自动抓拍摄像头", "保亭目前共有自动抓拍摄像头"
     )
     await app.process_update(text_update(app.bot, "/reload", user_id=ADMIN))
     assert "已重新加载" in api.sent()[-1]["text"]

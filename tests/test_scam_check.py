@@ -138,3 +138,96 @@ async def test_group_guard_can_be_turned_off_by_admins_only(
     await app.process_update(text_update(app.bot, "/guard on", **group))
     await app.process_update(text_update(app.bot, scam, **group))
     assert "提醒大家" in api.sent()[-1]["text"]
+
+
+# Issue 12, finding 17: fraudsters posing as the anti-fraud centre (the issue's own messages).
+ANTI_FRAUD_IMPOSTORS = [
+    "我是反诈中心民警…请把收到的验证码告诉我",
+    "您好我是96110，请开启屏幕共享…",
+    "我是反诈中心民警，你被骗的钱已经找回…请先缴纳保证金",
+    "反诈中心通知：…需要先交手续费才能退还",
+]
+
+
+@pytest.mark.parametrize("message", ANTI_FRAUD_IMPOSTORS)
+def test_posing_as_the_anti_fraud_centre_is_flagged(responder: Responder, message: str) -> None:
+    result = responder.checker.check(message)
+    assert result.risk in ("high", "medium"), result
+    assert "impersonation_antifraud" in {f.id for f in result.flags}
+    text = check_reply(responder, result, "zh").text
+    assert "真正的反诈中心和 96110 从不在电话或消息里这样要求" in text
+    assert "没有发现已知的诈骗特征" not in text
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "【96110】您好，我们是反诈中心，监测到您可能正在接触诈骗，请勿向陌生人转账。",
+        "【反诈中心】陌生人要验证码的都是骗子，请勿泄露。",
+        "反诈中心提醒您：任何人让你开启屏幕共享都不要理会。",
+        "您的手续费已退还，请注意查收。",
+    ],
+)
+def test_genuine_anti_fraud_notices_stay_low(responder: Responder, notice: str) -> None:
+    assert responder.checker.check(notice).risk == "low"
+
+
+async def test_impostor_forwarded_in_private_gets_a_high_risk_warning(
+    app: Application, api: FakeBotApi
+) -> None:
+    await app.process_update(text_update(app.bot, f"/check {ANTI_FRAUD_IMPOSTORS[0]}"))
+    text = api.sent()[-1]["text"]
+    assert "高风险" in text and "「我是反诈中心」" in text
+
+
+# Issue 12, finding 16.
+def test_an_id_number_is_not_a_phone_number(responder: Responder) -> None:
+    for message in ("我的身份证号是460003199001011234…", "身份证 46000319900101123X"):
+        result = responder.checker.check(message)
+        assert "odd_caller" not in {f.id for f in result.flags}, result
+    assert "odd_caller" in {f.id for f in responder.checker.check("回电 +63 9171234567").flags}
+
+
+def test_verdict_and_listed_signs_agree(responder: Responder) -> None:
+    """ "No known warning signs" is never followed by a list of warning signs."""
+    clean = check_reply(responder, responder.checker.check("明天一起吃饭吧"), "zh").text
+    assert "没有发现已知的诈骗特征" in clean and "发现的危险信号" not in clean
+    for lang, none_found in (("zh", "没有发现已知的诈骗特征"), ("en", "No known warning signs")):
+        result = responder.checker.check("请回电 +63 9171234567")
+        assert result.risk == "low" and result.flags
+        text = check_reply(responder, result, lang).text
+        assert none_found not in text
+        assert ("风险较低" if lang == "zh" else "Low risk") in text
+
+
+@pytest.mark.parametrize(
+    ("message", "quote"),
+    [
+        ("http://bad.example/x'>点击</a>", "hxxp://bad[.]example/x"),
+        ("看这个(http://prize.example)，领奖", "hxxp://prize[.]example"),
+        ("领奖请进 www.prize.com/a。马上", "www[.]prize[.]com/a"),
+        ('<a href="http://t.cn/A6x">领取</a>', "hxxp://t[.]cn/a6x"),
+    ],
+)
+def test_a_quoted_link_ends_where_the_url_ends(
+    responder: Responder, message: str, quote: str
+) -> None:
+    quotes = [f.quote for f in responder.checker.check(message).flags if f.id == "link"]
+    assert quotes == [quote]
+
+
+def test_defanged_links_keep_the_text_after_them() -> None:
+    assert defang("见(http://prize.example)，领奖") == "见(hxxp://prize[.]example)，领奖"
+    assert defang("https://x.com/wiki/A_(b).") == "hxxps://x[.]com/wiki/A_(b)."
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "反诈中心通知：本周六在村委会开展反诈宣传",
+        "我是96110，你下载的那个APP是诈骗软件，请立即卸载",
+        "我们是反诈中心，请你下载国家反诈中心APP",
+    ],
+)
+def test_the_centres_name_alone_is_no_warning_sign(responder: Responder, message: str) -> None:
+    assert responder.checker.check(message).flags == ()

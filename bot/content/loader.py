@@ -444,7 +444,7 @@ def _read_red_flag(reader: _Reader, parts: _ContentParts, key: str, value: Any, 
         return
     reader.keys(
         mapping,
-        ("weight", "suggests", "patterns", "unless", "explain"),
+        ("weight", "suggests", "patterns", "unless", "unless_not_with", "explain"),
         ("weight", "patterns", "explain"),
         what,
     )
@@ -452,6 +452,16 @@ def _read_red_flag(reader: _Reader, parts: _ContentParts, key: str, value: Any, 
     if weight not in FLAG_WEIGHTS:
         reader.error(mapping.line_of("weight"), f"{what}.weight must be one of {FLAG_WEIGHTS}")
     suggests = mapping.get("suggests")
+    voided_by: tuple[str, ...] = ()
+    if "unless_not_with" in mapping:
+        voided_by, _ = reader.string_list(
+            mapping["unless_not_with"],
+            mapping.line_of("unless_not_with"),
+            f"{what}.unless_not_with",
+        )
+        parts.where[("red_flags.unless_not_with", key)] = Location(
+            reader.path, mapping.line_of("unless_not_with")
+        )
     parts.red_flags[key] = RedFlag(
         key,
         weight,
@@ -459,6 +469,7 @@ def _read_red_flag(reader: _Reader, parts: _ContentParts, key: str, value: Any, 
         _patterns(reader, mapping, "patterns", what, True),
         _patterns(reader, mapping, "unless", what, False),
         reader.localized(mapping, "explain", what),
+        voided_by,
     )
 
 
@@ -525,6 +536,13 @@ def _check_references(
                 parts.where[("red_flags", flag.id)],
                 f"red flag {flag.id!r} suggests unknown intent {flag.suggests!r}",
             )
+        for other in flag.unless_not_with:
+            if other not in parts.red_flags or other == flag.id:
+                error(
+                    parts.where[("red_flags.unless_not_with", flag.id)],
+                    f"red flag {flag.id!r}: unless_not_with names {other!r}, "
+                    "which is not another red flag",
+                )
     for key in parts.contacts:
         if key not in known_contacts:
             error(
@@ -565,8 +583,9 @@ REQUIRED_UI = (
     "settings_not_subscribed", "settings_lang_unset", "forget_done", "admin_refused",
     "bc_choose", "bc_none", "bc_preview", "bc_confirm_button", "bc_cancel_button", "bc_started",
     "bc_already", "bc_expired", "bc_cancelled", "bc_report",
-    "check_high", "check_medium", "check_low", "check_flags", "check_type", "check_advice_high",
-    "check_advice_medium", "check_usage", "guard_warning", "guard_on", "guard_off",
+    "check_high", "check_medium", "check_low", "check_low_signs", "check_flags", "check_type",
+    "check_advice_high", "check_advice_medium", "check_usage", "guard_warning", "guard_on",
+    "guard_off",
     "guard_admin_only", "reload_done", "reload_failed", "flood_notice",
     "insights_unanswered", "insights_intents", "insights_none",
     "admin_refused_reload", "admin_refused_insights", "sub_admin_only", "personal_private_only",

@@ -80,6 +80,9 @@ class RedFlag:
     patterns: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...]
     explain: Localized
+    # Flags that void the `unless` exemption: a warning's wording does not excuse a message
+    # that also asks for money, a code, an install or the screen.
+    unless_not_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,10 @@ from bot.core.types import Button, Reply, ReplyKind
 def check_reply(responder: Responder, result: ScamCheck, lang: str) -> Reply:
     lang = responder.language(lang)
     flags = responder.content.red_flags
-    lines = [responder.ui(f"check_{result.risk}", lang)]
+    # A low risk with signs listed is worded as such: "no known signs" above a list would
+    # contradict itself.
+    verdict = "check_low_signs" if result.risk == "low" and result.flags else f"check_{result.risk}"
+    lines = [responder.ui(verdict, lang)]
     if result.flags:
         lines.append(responder.ui("check_flags", lang))
         lines += [f"• 「{hit.quote}」{flags[hit.id].explain[lang]}" for hit in result.flags]

@@ -106,21 +106,33 @@ class _Text:
         return "en" if self.kind == ENGLISH else "zh"
 
 
+_LATIN_RUN = re.compile(r"[a-z0-9]+")
+
+
 class _Rewriter:
     """Colloquial and chat-speak forms to standard ones, from content/ (咋 -> 怎么, thx -> thanks).
 
     Chinese forms are replaced wherever they occur (longest first); English ones as whole words.
+    Latin words in the Chinese table are the English a Chinese message borrows (我被scam了):
+    they are replaced as whole words, and only in a Chinese message.
     """
 
     def __init__(self, rewrites: dict[str, dict[str, str]]) -> None:
         zh = {normalize_text(k): normalize_text(v) for k, v in rewrites.get("zh", {}).items()}
-        self._zh = sorted(((k, v) for k, v in zh.items() if k), key=lambda kv: -len(kv[0]))
+        self._zh = sorted(
+            ((k, v) for k, v in zh.items() if k and not k.isascii()), key=lambda kv: -len(kv[0])
+        )
+        self._zh_borrowed = {k: v for k, v in zh.items() if k and k.isascii()}
         self._en = {normalize_text(k): normalize_text(v) for k, v in rewrites.get("en", {}).items()}
 
     def __call__(self, normalized: str) -> str:
-        if self._zh and has_han(normalized):
+        if has_han(normalized):
             for old, new in self._zh:
                 normalized = normalized.replace(old, new)
+            if self._zh_borrowed:
+                normalized = _LATIN_RUN.sub(
+                    lambda m: self._zh_borrowed.get(m.group(0), m.group(0)), normalized
+                )
         if self._en:
             normalized = " ".join(self._en.get(w, w) for w in normalized.split())
         return normalized

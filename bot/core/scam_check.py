@@ -40,11 +40,15 @@ GENERIC_TYPES = frozenset(
     }
 )
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?=\s)")
+# A link ends where a URL ends: at a space, a quote, an angle bracket, a Chinese character or
+# Chinese punctuation (`x'>点击</a>` is markup around it, not part of it).
+_URL_CHAR = "[^\\s'\"<>\u2018-\u201f\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
 _URL = re.compile(
-    r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|cn|net|top|xyz|vip|cc|app|shop|"
-    r"club|info|me|gl|ly|gd|im|co)(?:/\S*)?",
+    rf"(?:https?://|www\.){_URL_CHAR}+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|cn|net|top|xyz|vip|"
+    rf"cc|app|shop|club|info|me|gl|ly|gd|im|co)\b(?:/{_URL_CHAR}*)?",
     re.IGNORECASE,
 )
+_CLOSING = {")": "(", "]": "[", "}": "{"}
 # Zero-width spaces and joiners, direction marks, soft hyphens, BOMs: Unicode's format (Cf)
 # characters that scammers slip between letters to dodge keyword filters.
 _FORMAT_CHARS = re.compile(
@@ -86,17 +90,43 @@ def fold(text: str) -> str:
     return traditional_to_simplified(folded) if has_han(folded) else folded
 
 
+def link_end(url: str) -> int:
+    """Where a link found in running text really ends: sentence punctuation after it, and a
+    closing bracket it did not open, belong to the text around it ("(见 t.cn/x)")."""
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        opened = _CLOSING.get(last)
+        if last in ".,;:!?*" or (
+            opened is not None and url.count(last, 0, end) > url.count(opened, 0, end)
+        ):
+            end -= 1
+        else:
+            break
+    return end
+
+
 def defang(text: str) -> str:
     """Make links and long numbers untappable when they are shown back to the resident."""
 
     def link(match: re.Match[str]) -> str:
-        return match.group(0).replace("http", "hxxp").replace(".", "[.]")
+        url = match.group(0)
+        end = link_end(url)
+        return url[:end].replace("http", "hxxp").replace(".", "[.]") + url[end:]
 
     def number(match: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", match.group(0))
         return f"{digits[:3]}****{digits[-4:]}"
 
     return _LONG_NUMBER.sub(number, _URL.sub(link, text))
+
+
+def _without_link_tail(quote: str) -> str:
+    """A quote that is a link, without the punctuation or bracket that closes the sentence."""
+    found = _URL.match(quote)
+    if found is None or found.end() != len(quote):
+        return quote
+    return quote[: link_end(quote)]
 
 
 def _literal_options(items: list) -> frozenset[str] | None:
@@ -169,16 +199,30 @@ class ScamChecker:
         self.high = content.risk_levels.get("high", 5.0)
         self.medium = content.risk_levels.get("medium", 2.0)
 
-    def _find(self, flag: RedFlag, text: str, ends: list[int]) -> str | None:
+    def _find(self, flag: RedFlag, text: str, ends: list[int], exempt: bool = True) -> str | None:
         for pattern in flag.patterns:
             for match in self._matches(pattern, text):
                 if not match.group(0).strip():
                     continue
                 sentence = _sentence(text, ends, match.start(), match.end())
-                if any(u.search(sentence) for u in flag.unless):
+                if exempt and any(u.search(sentence) for u in flag.unless):
                     continue  # e.g. a bank's "never tell anyone this code"
                 return match.group(0).strip()
         return None
+
+    def _found(self, text: str, ends: list[int]) -> dict[str, str]:
+        """Each flag found, with its quote, in content order.
+
+        A flag's `unless` exemption is void when one of its `unless_not_with` flags is found
+        too: "我是反诈中心民警" is not a notice when the same message asks for the code.
+        """
+        quotes = {f.id: q for f in self.flags if (q := self._find(f, text, ends)) is not None}
+        for flag in self.flags:
+            if flag.id not in quotes and any(other in quotes for other in flag.unless_not_with):
+                quote = self._find(flag, text, ends, exempt=False)
+                if quote is not None:
+                    quotes[flag.id] = quote
+        return {f.id: quotes[f.id] for f in self.flags if f.id in quotes}
 
     def _matches(self, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
         """The pattern's matches, reading only around the places where they can be.
@@ -213,11 +257,10 @@ class ScamChecker:
         ends = [m.end() for m in _SENTENCE_END.finditer(folded)]
         hits: list[FlagHit] = []
         votes: dict[str, float] = {}
-        for flag in self.flags:
-            quote = self._find(flag, folded, ends)
-            if quote is None:
-                continue
-            hits.append(FlagHit(flag.id, defang(quote), flag.weight))
+        by_id = {f.id: f for f in self.flags}
+        for flag_id, quote in self._found(folded, ends).items():
+            flag = by_id[flag_id]
+            hits.append(FlagHit(flag.id, defang(_without_link_tail(quote)), flag.weight))
             if flag.suggests:
                 votes[flag.suggests] = votes.get(flag.suggests, 0.0) + POINTS[flag.weight]
         points = sum(POINTS[h.weight] for h in hits)
