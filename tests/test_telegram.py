@@ -140,6 +140,9 @@ async def test_commands_are_registered_in_both_languages(app: Application, api: 
     names = {c["command"] for c in english["commands"]}
     assert {"start", "help", "tips", "stats", "lang", "subscribe", "forget"} <= names
     assert "broadcast" not in names
+    chinese = next(c for c in calls if c.get("language_code") == "zh")
+    report = next(c["description"] for c in chinese["commands"] if c["command"] == "report")
+    assert "随手拍" not in report  # Baoting's own scheme, not the bot's channel (content/ui.yaml)
 
 
 async def test_error_path_logs_and_still_replies(

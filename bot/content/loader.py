@@ -590,6 +590,10 @@ REQUIRED_UI = (
     "insights_unanswered", "insights_intents", "insights_none",
     "admin_refused_reload", "admin_refused_insights", "sub_admin_only", "personal_private_only",
     "guard_groups_only", "lang_unknown", "unknown_command",
+    *(f"command_{name}" for name in (
+        "start", "help", "tips", "stats", "lang", "check", "subscribe", "unsubscribe",
+        "mysettings", "forget", "report", "myreports", "cancel",
+    )),
 )
 # fmt: on
 

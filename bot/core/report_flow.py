@@ -1,4 +1,4 @@
-"""The citizen-report conversation ("随手拍") as a pure state machine.
+"""The citizen-report conversation as a pure state machine.
 
 `ReportFlow.advance(draft, input)` returns the next draft and the reply; the front end turns a
 Telegram message or button into a `ReportInput`, stores the draft after every step (so a

@@ -17,6 +17,7 @@ from telegram.request import BaseRequest
 from bot.broadcast.outbox import Outbox
 from bot.config import Settings
 from bot.core.responder import Responder
+from bot.core.types import LANGUAGES
 from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
 from bot.store.insights import SqliteInsightsStore
@@ -40,29 +41,20 @@ COMMANDS = ("start", "help", "tips", "stats", "lang")
 CHECK_COMMANDS = ("check",)
 REPORT_COMMANDS = ("report", "myreports", "cancel")
 SUBSCRIPTION_COMMANDS = ("subscribe", "unsubscribe", "mysettings", "forget")
-# Shown in Telegram's command menu, per the resident's app language. /broadcast is left out:
-# residents need not see it, and administrators know it.
-COMMAND_DESCRIPTIONS = {
-    "zh": {"start": "开始 / 话题菜单", "help": "我能做什么", "tips": "防骗要点",
-           "stats": "数据", "lang": "切换语言", "check": "查一查可疑消息", "subscribe": "订阅预警",
-           "unsubscribe": "退订预警", "mysettings": "查看保存的信息", "forget": "删除我的信息",
-           "report": "随手拍举报", "myreports": "我的举报", "cancel": "取消正在填写的举报"},
-    "en": {"start": "Start / topic menu", "help": "What I can do", "tips": "How to avoid scams",
-           "stats": "Figures", "lang": "Switch language", "check": "Check a suspicious message",
-           "subscribe": "Get alerts",
-           "unsubscribe": "Stop alerts", "mysettings": "What you store about me",
-           "forget": "Delete my data", "report": "Report a violation or a clue",
-           "myreports": "My reports", "cancel": "Cancel the report in progress"},
-}  # fmt: skip
 
 
 async def _on_start_up(application: Application) -> None:
+    # Telegram's command menu, per the resident's app language; /broadcast is left out:
+    # residents need not see it, and administrators know it.
+    responder = application.bot_data[handlers.RESPONDER]
     names = COMMANDS + CHECK_COMMANDS + REPORT_COMMANDS + SUBSCRIPTION_COMMANDS
-    for lang, descriptions in COMMAND_DESCRIPTIONS.items():
-        commands = [BotCommand(name, descriptions[name]) for name in names]
-        await application.bot.set_my_commands(commands, language_code=lang)
-    default = [BotCommand(n, COMMAND_DESCRIPTIONS["zh"][n]) for n in names]
-    await application.bot.set_my_commands(default)
+
+    def menu(lang: str) -> list[BotCommand]:
+        return [BotCommand(name, responder.ui(f"command_{name}", lang)) for name in names]
+
+    for lang in LANGUAGES:
+        await application.bot.set_my_commands(menu(lang), language_code=lang)
+    await application.bot.set_my_commands(menu(responder.default_lang))
     await broadcasts.resume_broadcasts(application)
     await review.start_delivery(application)  # reports queued before a restart go out now
     reload.reload_on_sighup(application)
