@@ -10,6 +10,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+from bot.telegram.fake_api import over_limit
+
 
 class BotApiServer:
     def __init__(self, delay: float = 0.0) -> None:
@@ -28,9 +30,13 @@ class BotApiServer:
                 method = self.path.rsplit("/", 1)[-1]
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
                 params = server._params(body, self.headers.get("Content-Type", ""))
-                result = server._answer(method, params)
-                payload = json.dumps({"ok": True, "result": result}).encode()
-                self.send_response(200)
+                refusal = over_limit(method, params)  # Telegram's length limits
+                if refusal is None:
+                    answer = {"ok": True, "result": server._answer(method, params)}
+                else:
+                    answer = {"ok": False, "error_code": 400, "description": refusal}
+                payload = json.dumps(answer).encode()
+                self.send_response(200 if refusal is None else 400)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()

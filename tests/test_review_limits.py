@@ -6,6 +6,9 @@ characters, as Telegram does."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,6 +24,8 @@ from bot.store.database import Database
 from bot.store.reports import SqliteReportStore
 from bot.telegram import review
 from bot.telegram.fake_api import CAPTION_LIMIT, TEXT_LIMIT, FakeBotApi
+from tests.bot_api_server import BotApiServer
+from tests.conftest import ROOT, TEST_TOKEN
 from tests.test_reports import (
     OFFICER,
     RESIDENT,
@@ -31,6 +36,7 @@ from tests.test_reports import (
     _send,
     _started,
     _stopped,
+    _Telegram,
     _texts,
 )
 
@@ -104,6 +110,81 @@ async def test_a_long_report_and_two_short_ones_all_reach_the_review_chat_in_ord
     assert "未显示" in summaries[0]
     assert {r.delivery for r in store.for_user(RESIDENT)} == {"delivered"}
     _within_limits(api)
+
+
+def test_run_delivers_a_long_report_and_two_short_ones_in_order(tmp_path: Path) -> None:
+    """`antifraud-bot run` polling a loopback Bot API that enforces Telegram's limits; no kill,
+    no restart: every report reaches the review chat, in the order it was made."""
+    with BotApiServer() as server:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TEST_TOKEN,
+            "TELEGRAM_BASE_URL": server.base_url,
+            "ANTIFRAUD_DB": str(tmp_path / "bot.db"),
+            "ANTIFRAUD_REVIEW_CHAT": str(REVIEW_CHAT),
+            "ANTIFRAUD_REVIEWERS": str(OFFICER),
+            "ANTIFRAUD_FLOOD_MESSAGES": "1000",  # three reports in a row are not a flood
+        }
+        log = (tmp_path / "bot.log").open("w")
+        command = [sys.executable, "-m", "bot.cli", "run"]
+        bot = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
+        resident = _Telegram(server)
+        try:
+            seen = _walk_long_report(resident)
+            for place, description in (
+                ("集市东门", "冒充客服要转账"),
+                ("汽车站", "让我下载会议软件"),
+            ):
+                seen = _walk_short_report(resident, seen, place, description)
+            resident.wait_for(REVIEW_CHAT, "让我下载会议软件", 0)
+        finally:
+            bot.terminate()
+            bot.wait(timeout=20)
+            log.close()
+    summaries = [t for t in server.texts_to(REVIEW_CHAT) if "新举报" in t]
+    assert len(summaries) == 3
+    assert "照片0" in summaries[0] and "冒充客服要转账" in summaries[1]
+    assert "让我下载会议软件" in summaries[2]
+    assert "BadRequest" not in (tmp_path / "bot.log").read_text()
+
+
+def _walk_long_report(resident: _Telegram) -> int:
+    resident.say("/report")
+    seen = resident.wait_for(RESIDENT, "提交举报前请先了解", 0)
+    resident.press("report:agree")
+    seen = resident.wait_for(RESIDENT, "你要举报什么", seen)
+    resident.press("report:kind:helmet")
+    seen = resident.wait_for(RESIDENT, "请发送照片或视频", seen)
+    for n in range(3):
+        resident.send("photo", caption=f"照片{n}" + "路" * 997)
+        seen = resident.wait_for(RESIDENT, f"已收到 {n + 1} 个", seen)
+    resident.press("report:done")
+    seen = resident.wait_for(RESIDENT, "在哪里发生的", seen)
+    resident.say("保城镇" + "街" * 197)
+    seen = resident.wait_for(RESIDENT, "什么时候发生的", seen)
+    resident.press("report:now")
+    seen = resident.wait_for(RESIDENT, "简单描述", seen)
+    resident.say("描" * 1000)
+    seen = resident.wait_for(RESIDENT, "请核对你的举报", seen)
+    resident.press("report:submit")
+    return resident.wait_for(RESIDENT, "举报已提交", seen)
+
+
+def _walk_short_report(resident: _Telegram, seen: int, place: str, description: str) -> int:
+    resident.say("/report")
+    seen = resident.wait_for(RESIDENT, "你要举报什么", seen)
+    resident.press("report:kind:fraud")
+    seen = resident.wait_for(RESIDENT, "没有的话点", seen)
+    resident.press("report:nomedia")
+    seen = resident.wait_for(RESIDENT, "在哪里发生的", seen)
+    resident.say(place)
+    seen = resident.wait_for(RESIDENT, "什么时候发生的", seen)
+    resident.press("report:now")
+    seen = resident.wait_for(RESIDENT, "请描述一下经过", seen)
+    resident.say(description)
+    seen = resident.wait_for(RESIDENT, "请核对你的举报", seen)
+    resident.press("report:submit")
+    return resident.wait_for(RESIDENT, "举报已提交", seen)
 
 
 async def test_a_summary_telegram_refuses_for_good_is_set_aside_and_the_next_goes_out(

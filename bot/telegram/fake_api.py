@@ -32,6 +32,18 @@ BOT_USER = {
 }
 
 
+def over_limit(method: str, params: dict[str, Any]) -> str | None:
+    """Telegram's answer to a text or caption longer than it takes, else None."""
+    if method in _TEXT_METHODS and len(str(params.get("text") or "")) > TEXT_LIMIT:
+        return "Bad Request: message is too long"
+    media = params.get("media") or []
+    items = json.loads(media) if isinstance(media, str) else media
+    captions = [params.get("caption")] + [i.get("caption") for i in items if isinstance(i, dict)]
+    if any(len(str(c or "")) > CAPTION_LIMIT for c in captions):
+        return "Bad Request: message caption is too long"
+    return None
+
+
 @dataclass
 class ApiCall:
     method: str
@@ -102,7 +114,7 @@ class FakeBotApi(BaseRequest):
         chat_fault = self._take_chat_fault(api_method, params)
         if chat_fault is not None:
             return chat_fault
-        refusal = self._over_limit(api_method, params)
+        refusal = over_limit(api_method, params)
         if refusal is not None:
             body = {"ok": False, "error_code": 400, "description": refusal}
             return 400, json.dumps(body).encode()
@@ -158,20 +170,6 @@ class FakeBotApi(BaseRequest):
         if parameters:
             body["parameters"] = parameters
         return status, json.dumps(body).encode()
-
-    @staticmethod
-    def _over_limit(method: str, params: dict[str, Any]) -> str | None:
-        """Telegram's answer to a text or caption longer than it takes, else None."""
-        if method in _TEXT_METHODS and len(str(params.get("text") or "")) > TEXT_LIMIT:
-            return "Bad Request: message is too long"
-        media = params.get("media") or []
-        items = json.loads(media) if isinstance(media, str) else media
-        captions = [params.get("caption")] + [
-            i.get("caption") for i in items if isinstance(i, dict)
-        ]
-        if any(len(str(c or "")) > CAPTION_LIMIT for c in captions):
-            return "Bad Request: message caption is too long"
-        return None
 
     def _take_fault(self, method: str) -> _Fault | None:
         for index, fault in enumerate(self.faults):
