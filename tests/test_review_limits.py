@@ -58,14 +58,16 @@ def _summaries(api: FakeBotApi) -> list[str]:
     return [text for text in sent if "新举报" in text]
 
 
-async def _long_helmet_report(app: Application, description_chars: int = 1000) -> None:
+async def _long_helmet_report(
+    app: Application, description_chars: int = 1000, filler: str = "路"
+) -> None:
     """As long as the bot lets a resident make it: 3 photos with 1,000-character captions,
     a 200-character place, a 1,000-character description."""
     await _say(app, "/report")
     await _press(app, "report:agree")
     await _press(app, "report:kind:helmet")
     for n in range(3):
-        await _send(app, "photo", caption=f"照片{n}" + "路" * 997)
+        await _send(app, "photo", caption=f"照片{n}" + filler * 997)
     await _press(app, "report:done")
     await _say(app, "保城镇" + "街" * 197)
     await _press(app, "report:now")
@@ -185,6 +187,15 @@ def _walk_short_report(resident: _Telegram, seen: int, place: str, description: 
     seen = resident.wait_for(RESIDENT, "请核对你的举报", seen)
     resident.press("report:submit")
     return resident.wait_for(RESIDENT, "举报已提交", seen)
+
+
+async def test_a_summary_of_emoji_fits_even_if_telegram_counts_utf16_units(
+    reporting: Application, api: FakeBotApi
+) -> None:
+    await _long_helmet_report(reporting, filler="😀")
+    [summary] = _summaries(api)
+    assert len(summary.encode("utf-16-le")) // 2 <= TEXT_LIMIT
+    assert "😀" * 300 in summary and "未显示" in summary
 
 
 async def test_a_summary_telegram_refuses_for_good_is_set_aside_and_the_next_goes_out(

@@ -27,7 +27,7 @@ def review_message(
         **flow.summary_fields(report, lang, report.created_at),
     }
     notes = "\n" + ui("review_media_lost", lang) if media_lost else ""
-    text = _fitted(flow, lang, fields, limit - len(notes)) + notes
+    text = _fitted(flow, lang, fields, limit - telegram_length(notes)) + notes
     buttons = (
         Button(ui("review_accept_button", lang), f"{REVIEW_ACTION}accept:{report.id}"),
         Button(ui("review_reject_button", lang), f"{REVIEW_ACTION}reject:{report.id}"),
@@ -45,24 +45,31 @@ def decided_message(flow: ReportFlow, report: Report, lang: str) -> Reply:
         reviewer=report.decided_by or "?",
         at=china_time(report.decided_at or report.created_at, with_date=True),
     )[: TEXT_LIMIT // 2]  # a reviewer's name is short, but never let it crowd out the report
-    summary = review_message(flow, report, lang, limit=TEXT_LIMIT - len(decided) - 2).text
+    room = TEXT_LIMIT - telegram_length(decided) - 2
+    summary = review_message(flow, report, lang, limit=room).text
     return Reply(text=f"{summary}\n\n{decided}", lang=lang, kind=ReplyKind.NOTICE)
 
 
 def _fitted(flow: ReportFlow, lang: str, fields: dict[str, str], limit: int) -> str:
-    """The review summary within `limit` characters: what the resident typed is shortened,
-    description first, each cut marked with how much is not shown."""
+    """The review summary within `limit` (as `telegram_length` counts): what the resident
+    typed is shortened, description first, each cut marked with how much is not shown."""
     ui = flow.responder.ui
     text = ui("review_summary", lang, **fields)
     for name in SHORTENED_FIELDS:
-        over = len(text) - limit
+        over = telegram_length(text) - limit
         if over <= 0:
             return text
         shortened = _shortened(fields[name], over, _marker(flow, lang))
-        if len(shortened) < len(fields[name]):  # a marker longer than a short field: keep it
+        if telegram_length(shortened) < telegram_length(fields[name]):  # else keep it whole
             fields = {**fields, name: shortened}
             text = ui("review_summary", lang, **fields)
-    return text[:limit]  # content with a template this long: still never refused
+    return _prefix(text, limit)  # content with a template this long: cut hard
+
+
+def telegram_length(text: str) -> int:
+    """The length by the strictest count Telegram might apply: UTF-16 code units, in which
+    an emoji takes two. Never less than the number of characters."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _marker(flow: ReportFlow, lang: str) -> Callable[[int], str]:
@@ -70,11 +77,17 @@ def _marker(flow: ReportFlow, lang: str) -> Callable[[int], str]:
 
 
 def _shortened(value: str, over: int, marker: Callable[[int], str]) -> str:
-    """`value` at least `over` characters shorter, its end replaced by the marker (or all of
-    it, when that is not enough: the next field gives way too)."""
-    longest_marker = len(marker(len(value)))  # a count can only have fewer digits
-    cut = min(len(value), over + longest_marker)
-    return value[: len(value) - cut] + marker(cut)
+    """`value` at least `over` shorter, its end replaced by the marker (or all of it, when
+    that is not enough: the next field gives way too)."""
+    longest_marker = telegram_length(marker(len(value)))  # a count can only have fewer digits
+    kept = _prefix(value, telegram_length(value) - over - longest_marker)
+    return kept + marker(len(value) - len(kept))
+
+
+def _prefix(text: str, length: int) -> str:
+    """The longest start of `text` no longer than `length`, as `telegram_length` counts (an
+    emoji is never cut in half)."""
+    return text.encode("utf-16-le")[: max(length, 0) * 2].decode("utf-16-le", errors="ignore")
 
 
 def outcome_notice(flow: ReportFlow, report: Report) -> Reply:
