@@ -19,7 +19,7 @@ def review_message(
     flow: ReportFlow, report: Report, lang: str, media_lost: bool = False, limit: int = TEXT_LIMIT
 ) -> Reply:
     """The summary posted in the review chat, with accept and reject buttons: one message of
-    at most `limit` characters, so the buttons and the decision stay on it."""
+    at most `limit` (as `telegram_length` counts), so the buttons and the decision stay on it."""
     ui = flow.responder.ui
     fields = {
         "reference": report.reference,
