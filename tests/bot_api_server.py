@@ -10,6 +10,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+from bot.telegram.fake_api import over_limit
+
 
 class BotApiServer:
     def __init__(self, delay: float = 0.0, reject_token: bool = False) -> None:
@@ -29,9 +31,13 @@ class BotApiServer:
                 method = self.path.rsplit("/", 1)[-1]
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
                 params = server._params(body, self.headers.get("Content-Type", ""))
+                refusal = over_limit(method, params)  # Telegram's length limits
                 if server.reject_token:
                     status = 401
                     answer = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+                elif refusal is not None:
+                    status = 400
+                    answer = {"ok": False, "error_code": 400, "description": refusal}
                 else:
                     status = 200
                     answer = {"ok": True, "result": server._answer(method, params)}

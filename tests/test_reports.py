@@ -619,8 +619,8 @@ class _Telegram:
     def say(self, text: str) -> None:
         self._push(message={**self._message(text=text), **_command_entities(text)})
 
-    def send(self, kind: str) -> None:
-        self._push(message=self._message(**media_content(kind)))
+    def send(self, kind: str, **extra: object) -> None:
+        self._push(message=self._message(**media_content(kind), **extra))
 
     def press(self, data: str) -> None:
         bot_message = {"message_id": 1, "date": 0, "chat": chat_dict(RESIDENT), "text": "…"}

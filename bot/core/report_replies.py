@@ -3,25 +3,31 @@ its decision buttons, the outcome notice, and /myreports. Pure functions over co
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.core.report_flow import ReportFlow, china_time
 from bot.core.types import Button, Reply, ReplyKind
 from bot.store.reports import Report
 
 REVIEW_ACTION = "review:"  # review:accept:<report id> | review:reject:<report id>
+TEXT_LIMIT = 4096  # Telegram's longest message text: a longer summary is refused for good
+# What a resident typed, in the order it gives way when a summary would be too long.
+SHORTENED_FIELDS = ("description", "place", "time")
 
 
-def review_message(flow: ReportFlow, report: Report, lang: str, media_lost: bool = False) -> Reply:
-    """The summary posted in the review chat, with accept and reject buttons."""
+def review_message(
+    flow: ReportFlow, report: Report, lang: str, media_lost: bool = False, limit: int = TEXT_LIMIT
+) -> Reply:
+    """The summary posted in the review chat, with accept and reject buttons: one message of
+    at most `limit` (as `telegram_length` counts), so the buttons and the decision stay on it."""
     ui = flow.responder.ui
-    text = ui(
-        "review_summary",
-        lang,
-        reference=report.reference,
-        submitted=china_time(report.created_at, with_date=True),
+    fields = {
+        "reference": report.reference,
+        "submitted": china_time(report.created_at, with_date=True),
         **flow.summary_fields(report, lang, report.created_at),
-    )
-    if media_lost:
-        text += "\n" + ui("review_media_lost", lang)
+    }
+    notes = "\n" + ui("review_media_lost", lang) if media_lost else ""
+    text = _fitted(flow, lang, fields, limit - telegram_length(notes)) + notes
     buttons = (
         Button(ui("review_accept_button", lang), f"{REVIEW_ACTION}accept:{report.id}"),
         Button(ui("review_reject_button", lang), f"{REVIEW_ACTION}reject:{report.id}"),
@@ -30,16 +36,58 @@ def review_message(flow: ReportFlow, report: Report, lang: str, media_lost: bool
 
 
 def decided_message(flow: ReportFlow, report: Report, lang: str) -> Reply:
-    """The review summary once decided: the buttons give way to who decided what, and when."""
-    summary = review_message(flow, report, lang).text
+    """The review summary once decided: the buttons give way to who decided what, and when.
+    The summary gives up room for that line, so the edited message fits too."""
     decided = flow.responder.ui(
         "review_decided",
         lang,
         status=status_name(flow, report.status, lang),
         reviewer=report.decided_by or "?",
         at=china_time(report.decided_at or report.created_at, with_date=True),
-    )
+    )[: TEXT_LIMIT // 2]  # a reviewer's name is short, but never let it crowd out the report
+    room = TEXT_LIMIT - telegram_length(decided) - 2
+    summary = review_message(flow, report, lang, limit=room).text
     return Reply(text=f"{summary}\n\n{decided}", lang=lang, kind=ReplyKind.NOTICE)
+
+
+def _fitted(flow: ReportFlow, lang: str, fields: dict[str, str], limit: int) -> str:
+    """The review summary within `limit` (as `telegram_length` counts): what the resident
+    typed is shortened, description first, each cut marked with how much is not shown."""
+    ui = flow.responder.ui
+    text = ui("review_summary", lang, **fields)
+    for name in SHORTENED_FIELDS:
+        over = telegram_length(text) - limit
+        if over <= 0:
+            return text
+        shortened = _shortened(fields[name], over, _marker(flow, lang))
+        if telegram_length(shortened) < telegram_length(fields[name]):  # else keep it whole
+            fields = {**fields, name: shortened}
+            text = ui("review_summary", lang, **fields)
+    return _prefix(text, limit)  # content with a template this long: cut hard
+
+
+def telegram_length(text: str) -> int:
+    """The length by the strictest count Telegram might apply: UTF-16 code units, in which
+    an emoji takes two. Never less than the number of characters."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _marker(flow: ReportFlow, lang: str) -> Callable[[int], str]:
+    return lambda count: flow.responder.ui("review_cut", lang, count=count)
+
+
+def _shortened(value: str, over: int, marker: Callable[[int], str]) -> str:
+    """`value` at least `over` shorter, its end replaced by the marker (or all of it, when
+    that is not enough: the next field gives way too)."""
+    longest_marker = telegram_length(marker(len(value)))  # a count can only have fewer digits
+    kept = _prefix(value, telegram_length(value) - over - longest_marker)
+    return kept + marker(len(value) - len(kept))
+
+
+def _prefix(text: str, length: int) -> str:
+    """The longest start of `text` no longer than `length`, as `telegram_length` counts (an
+    emoji is never cut in half)."""
+    return text.encode("utf-16-le")[: max(length, 0) * 2].decode("utf-16-le", errors="ignore")
 
 
 def outcome_notice(flow: ReportFlow, report: Report) -> Reply:

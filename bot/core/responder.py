@@ -15,6 +15,7 @@ from bot.core.scam_check import ScamChecker
 from bot.core.types import LANGUAGES, Button, MatchResult, Reply, ReplyKind, Turn
 
 MAX_FOLLOW_UPS = 3
+FIELD = re.compile(r"\{(\w+)\}")  # a {name} slot of a ui message, filled by the caller
 
 
 class Responder:
@@ -128,9 +129,9 @@ class Responder:
     def ui(self, key: str, lang: str, **fields: object) -> str:
         """A fixed message; `fields` fill its {name} slots (alert counts, settings)."""
         text = self.render(self.content.ui[key][self.language(lang)], self.language(lang))
-        for name, value in fields.items():
-            text = text.replace("{" + name + "}", str(value))
-        return text
+        # One pass over the template: a value that itself reads "{description}" (a resident
+        # typed it) is shown as it is, never filled in again.
+        return FIELD.sub(lambda slot: str(fields[slot[1]]) if slot[1] in fields else slot[0], text)
 
     def render(self, template: str, lang: str) -> str:
         """Fill placeholders; number each figure's source; drop lines with unset contacts."""

@@ -83,7 +83,7 @@ CREATE TABLE IF NOT EXISTS reports (
     lang TEXT NOT NULL,
     details TEXT NOT NULL,                        -- JSON: kind, media ids, place, time, text
     status TEXT NOT NULL DEFAULT 'pending',       -- pending | accepted | rejected
-    delivery TEXT NOT NULL DEFAULT 'queued',      -- queued | media_sent | delivered
+    delivery TEXT NOT NULL DEFAULT 'queued',      -- queued | media_sent | delivered | refused
     review_messages TEXT NOT NULL DEFAULT '[]',   -- message ids in the review chat
     created_at REAL NOT NULL,
     decided_at REAL,

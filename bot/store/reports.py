@@ -35,7 +35,7 @@ class Report:
     occurred: str | None
     description: str | None
     status: str  # one of STATUSES
-    delivery: str  # queued | media_sent | delivered
+    delivery: str  # queued | media_sent | delivered | refused (by Telegram, for good)
     review_messages: tuple[int, ...]
     created_at: float
     decided_at: float | None = None
@@ -54,6 +54,7 @@ class ReportStore(Protocol):
     def get(self, report_id: int) -> Report | None: ...
     def for_user(self, user_id: int, limit: int = 10) -> list[Report]: ...
     def undelivered(self) -> list[Report]: ...
+    def refused(self) -> list[Report]: ...
     def recent(self, limit: int) -> list[Report]: ...
     def awaiting_decision(self, limit: int) -> list[Report]: ...
     def set_delivery(self, report_id: int, delivery: str, messages: tuple[int, ...]) -> None: ...
@@ -191,9 +192,17 @@ class SqliteReportStore:
         return [_report(r) for r in rows]
 
     def undelivered(self) -> list[Report]:
-        """Reports the review chat does not have yet, oldest first."""
+        """Reports waiting for the review chat, oldest first."""
+        return self._in_delivery("delivery NOT IN ('delivered', 'refused')")
+
+    def refused(self) -> list[Report]:
+        """Reports Telegram refused for good (the log says why), oldest first: kept for the
+        operator, and out of the queue so the reports behind them go out."""
+        return self._in_delivery("delivery = 'refused'")
+
+    def _in_delivery(self, condition: str) -> list[Report]:
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM reports WHERE delivery != 'delivered' ORDER BY id"  # noqa: S608
+            f"SELECT {_COLUMNS} FROM reports WHERE {condition} ORDER BY id"  # noqa: S608 - constants
         ).fetchall()
         return [_report(r) for r in rows]
 
@@ -245,11 +254,12 @@ class SqliteReportStore:
         return [_report(r) for r in rows]
 
     def purge(self, before: float, now: float) -> int:
-        """Delete delivered reports created before `before` (the retention period), and
-        daily counts of past days. A report the review chat has not received yet is never
-        purged: that would lose it."""
+        """Delete delivered (or refused) reports created before `before` (the retention
+        period the resident was promised), and daily counts of past days. A report still
+        waiting for the review chat is never purged: that would lose it."""
         with self.db.transaction() as db:
             db.execute("DELETE FROM report_quota WHERE day < ?", (china_day(now),))
             return db.execute(
-                "DELETE FROM reports WHERE created_at < ? AND delivery = 'delivered'", (before,)
+                "DELETE FROM reports WHERE created_at < ? AND delivery IN ('delivered', 'refused')",
+                (before,),
             ).rowcount

@@ -15,6 +15,12 @@ from typing import Any
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+# Telegram's own limits, counted in characters as Telegram counts them: a bot that passes
+# here with a longer text would fail against the real Bot API.
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+_TEXT_METHODS = ("sendMessage", "editMessageText")
+
 BOT_USER = {
     "id": 7000000001,
     "is_bot": True,
@@ -24,6 +30,18 @@ BOT_USER = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
+
+
+def over_limit(method: str, params: dict[str, Any]) -> str | None:
+    """Telegram's answer to a text or caption longer than it takes, else None."""
+    if method in _TEXT_METHODS and len(str(params.get("text") or "")) > TEXT_LIMIT:
+        return "Bad Request: message is too long"
+    media = params.get("media") or []
+    items = json.loads(media) if isinstance(media, str) else media
+    captions = [params.get("caption")] + [i.get("caption") for i in items if isinstance(i, dict)]
+    if any(len(str(c or "")) > CAPTION_LIMIT for c in captions):
+        return "Bad Request: message caption is too long"
+    return None
 
 
 @dataclass
@@ -96,6 +114,10 @@ class FakeBotApi(BaseRequest):
         chat_fault = self._take_chat_fault(api_method, params)
         if chat_fault is not None:
             return chat_fault
+        refusal = over_limit(api_method, params)
+        if refusal is not None:
+            body = {"ok": False, "error_code": 400, "description": refusal}
+            return 400, json.dumps(body).encode()
         if self.before_send is not None and api_method == "sendMessage":
             await self.before_send(params)
         if api_method == "sendMessage":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 REPORTS = "reports"  # bot_data key: the ReportStore
 DELIVERY = "review_delivery"  # bot_data key: the ReviewDelivery
 _ALBUM_ITEM = {"photo": InputMediaPhoto, "video": InputMediaVideo}
+REPORT_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 def report_flow(responder: Responder, settings: Settings) -> ReportFlow:
@@ -81,10 +83,24 @@ class ReviewDelivery:
                     log.warning("review chat flood control; report %s waits", report.id)
                     return retry_seconds(exc)
                 except TelegramError as exc:
-                    log.warning("review chat unreachable (%s); report %s stays queued",
-                                type(exc).__name__, report.id)  # fmt: skip
-                    return self.retry_after
+                    if not _refused_for_good(exc):
+                        log.warning("review chat unreachable (%s); report %s stays queued",
+                                    type(exc).__name__, report.id)  # fmt: skip
+                        return self.retry_after
+                    self._set_aside(report, exc)  # and on to the reports behind it
         return None
+
+    def _set_aside(self, report: Report, exc: TelegramError) -> None:
+        """Keep a report Telegram will never take out of the queue, stored and visible to
+        the operator (`antifraud-bot reports`), so it cannot hold up the ones behind it."""
+        sent = self.store.get(report.id) or report  # what reached the chat before the refusal
+        self.store.set_delivery(report.id, "refused", sent.review_messages)
+        log.error(
+            "report %s (%s) refused by Telegram for good (%s); kept as 'refused', not retried",
+            report.id,
+            report.reference,
+            exc.message,
+        )
 
     async def _deliver(self, report: Report) -> None:
         bot = self.application.bot
@@ -94,7 +110,7 @@ class ReviewDelivery:
             try:
                 messages += [m.message_id for m in await self._send_media(report)]
             except BadRequest as exc:
-                if "chat" in exc.message.lower():
+                if not _refused_for_good(exc):
                     raise  # the review chat itself is wrong: keep the report queued
                 # Telegram refuses these files for good (a new bot token invalidates file
                 # ids, say): deliver the rest rather than hold up every later report.
@@ -183,6 +199,16 @@ class ReviewDelivery:
             log.info("deleted %d reports past the %d-day retention period", removed, days)
 
 
+def _refused_for_good(exc: TelegramError) -> bool:
+    """A 400 that no retry can change: a text too long, bad entities, a file Telegram will
+    not take. A 400 about the chat itself ("chat not found") is the operator's to fix, and
+    like 403s, 5xx answers and network errors it is retried until the chat is back."""
+    if not isinstance(exc, BadRequest):
+        return False
+    reason = exc.message.lower()
+    return "chat" not in reason and "peer" not in reason
+
+
 async def start_delivery(application: Application) -> None:
     delivery: ReviewDelivery | None = application.bot_data.get(DELIVERY)
     if delivery is not None:
@@ -227,7 +253,9 @@ async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     verdict, _, number = (query.data or "").removeprefix(REVIEW_ACTION).partition(":")
     store = reports_of(context)
-    report = store.get(int(number)) if number.isdigit() else None
+    # ASCII digits only: int() also reads "١" or "²" (forged data), and SQLite no more than
+    # 18 of them.
+    report = store.get(int(number)) if REPORT_NUMBER.fullmatch(number) else None
     if report is None or verdict not in ("accept", "reject"):
         await query.answer(flow.responder.ui("review_gone", lang), show_alert=True)
         return
@@ -240,11 +268,38 @@ async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     await query.answer()
     log.info("report %s %s by a reviewer", report.id, status)
+    await _tell_resident(context, flow, decided)  # first: the decision is theirs to hear
     if isinstance(query.message, Message):
-        await with_retries(
-            lambda: query.edit_message_text(decided_message(flow, decided, lang).text)
-        )
-    await _tell_resident(context, flow, decided)
+        await _mark_decided(context, query.message, flow, decided, lang)
+
+
+async def _mark_decided(
+    context: ContextTypes.DEFAULT_TYPE,
+    summary: Message,
+    flow: ReportFlow,
+    report: Report,
+    lang: str,
+) -> None:
+    """Show the decision on the summary. Should Telegram refuse the edit, the buttons still
+    go and the officers get the decision in a message of its own."""
+    try:
+        await with_retries(lambda: summary.edit_text(decided_message(flow, report, lang).text))
+        return
+    except TelegramError as exc:
+        log.warning("report %s: summary not marked decided (%s)", report.id, exc.message)
+    with contextlib.suppress(TelegramError):
+        await with_retries(lambda: summary.edit_reply_markup(None))
+    note = flow.responder.ui(
+        "review_decided_note",
+        lang,
+        reference=report.reference,
+        status=status_name(flow, report.status, lang),
+        reviewer=report.decided_by or "?",
+    )
+    try:
+        await with_retries(lambda: context.bot.send_message(summary.chat_id, note))
+    except TelegramError as exc:  # the decision is stored and the resident told: log only
+        log.warning("report %s: decision note not sent (%s)", report.id, exc.message)
 
 
 async def _tell_resident(
