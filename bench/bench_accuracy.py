@@ -9,9 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.cli import load_responder
 from bot.config import Settings
 from bot.core.responder import Responder
+from bot.startup import load_responder
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 SETS = {

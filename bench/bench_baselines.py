@@ -20,10 +20,10 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from bench.harness import time_each
-from bot.cli import load_responder
 from bot.config import Settings
 from bot.content.model import Content
 from bot.core.normalize import han_tokens, normalize_text
+from bot.startup import load_responder
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 SETS = {"heldout.yaml": "held-out", "heldout_blind.yaml": "blind"}

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from telegram import Bot
 
+from bot.authoring.fake_api import FakeBotApi
 from bot.broadcast.alerts import Alert
 from bot.broadcast.outbox import Outbox
 from bot.broadcast.sender import BroadcastSender
+from bot.core.records import TOPICS
 from bot.store.database import Database
-from bot.store.subscriptions import TOPICS
-from bot.telegram.fake_api import FakeBotApi
 
 ALERT = Alert("bench", {"zh": "预警", "en": "Alert"}, {"zh": "正文", "en": "Body"}, ("fraud",))
 SUBSCRIBERS = 100_000

@@ -8,9 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.harness import time_repeated
-from bot.cli import load_responder
+from bot.authoring.runner import run_scripts
+from bot.authoring.script import find_scripts
 from bot.config import Settings
-from bot.conversations import find_scripts, run_scripts
+from bot.startup import load_responder
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "tests" / "conversations"
 

@@ -18,13 +18,13 @@ from typing import Any
 
 import yaml
 
-from bot.cli import load_responder
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import text_update
 from bot.config import Settings
 from bot.core.responder import Responder
+from bot.startup import load_responder
 from bot.store.database import Database
 from bot.telegram.app import build_application
-from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import text_update
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "heldout.yaml"
 MESSAGES = 600  # per run, shared among the residents

@@ -10,10 +10,10 @@ from pathlib import Path
 import yaml
 
 from bench.harness import time_each, time_repeated
-from bot.cli import load_responder
 from bot.config import Settings
 from bot.core.normalize import han_tokens, normalize_text
 from bot.core.responder import Responder
+from bot.startup import load_responder
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 

@@ -10,12 +10,12 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from bot.config import CONTACT_VARIABLES, ConfigError, Settings, ascii_whole_number
-from bot.content.checks import example_conflicts
-from bot.content.loader import InvalidContent, load_content
+from bot.config import ConfigError, Settings, ascii_whole_number
+from bot.content.loader import InvalidContent
 from bot.core.command_replies import lang_command
 from bot.core.responder import Responder
 from bot.core.types import Reply, Turn
+from bot.startup import load_responder
 from bot.store.insights import MAX_SUMMARY_DAYS
 
 if TYPE_CHECKING:  # imported lazily at run time: `chat` and `match` need no Telegram stack
@@ -25,20 +25,6 @@ if TYPE_CHECKING:  # imported lazily at run time: `chat` and `match` need no Tel
     from bot.store.database import Database
 
 log = logging.getLogger(__name__)
-
-
-def load_responder(settings: Settings) -> Responder:
-    """Load and validate the content; raises InvalidContent listing every problem.
-
-    This includes the examples that the matcher itself would answer with another intent,
-    so every entry point (the bot, the offline chat, `match`) refuses the same content.
-    """
-    content = load_content(settings.intents_dir, settings.content_dir, CONTACT_VARIABLES)
-    responder = Responder(content, settings.contacts, settings.default_lang)
-    conflicts = example_conflicts(content, responder.index.settings, responder.index)
-    if conflicts:
-        raise InvalidContent(conflicts)
-    return responder
 
 
 # -- match ---------------------------------------------------------------------------------
@@ -187,7 +173,8 @@ def cmd_converse(args: argparse.Namespace, responder: Responder, out: TextIO) ->
     """Play conversation scripts; print each result and a summary; non-zero on any failure."""
     from pathlib import Path
 
-    from bot.conversations import ScriptError, find_scripts, run_scripts
+    from bot.authoring.runner import run_scripts
+    from bot.authoring.script import ScriptError, find_scripts
 
     paths = [Path(p) for p in args.paths]
     missing = [p for p in paths if not p.exists()]

@@ -10,7 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-from bot.telegram.fake_api import over_limit
+from bot.authoring.fake_api import over_limit
 
 
 class BotApiServer:

@@ -8,15 +8,16 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.cli import load_responder
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.runner import ScriptResult, run_script
+from bot.authoring.script import ScriptError, load_script
 from bot.config import CONTACT_VARIABLES, Settings
 from bot.content.loader import load_content
 from bot.content.model import Content
-from bot.conversations import ScriptError, ScriptResult, load_script, run_script
 from bot.core.responder import Responder
+from bot.startup import load_responder
 from bot.store.database import Database
 from bot.telegram.app import build_application
-from bot.telegram.fake_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_TOKEN = "123456789:AAF-test-token-never-real-0123456789"

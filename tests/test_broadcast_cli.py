@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.authoring.fake_api import FakeBotApi
 from bot.broadcast.sender import BroadcastSender
 from bot.cli import main
 from bot.store.database import Database
 from bot.store.subscriptions import SqliteSubscriptionStore
-from bot.telegram.fake_api import FakeBotApi
 from tests.bot_api_server import BotApiServer
 
 ROOT = Path(__file__).resolve().parent.parent

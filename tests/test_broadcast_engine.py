@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
+from bot.authoring.fake_api import FakeBotApi
 from bot.broadcast.alerts import Alert
 from bot.broadcast.outbox import Outbox
 from bot.broadcast.sender import BroadcastSender, RateLimiter
 from bot.store.database import Database
 from bot.store.subscriptions import SqliteSubscriptionStore
-from bot.telegram.fake_api import FakeBotApi
 
 ALERT = Alert(
     id="wave-1",

@@ -15,10 +15,8 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.privacy import configure_logging
-from bot.telegram import admin, flow, handlers
-from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import (
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import (
     callback_update,
     chat_dict,
     media_content,
@@ -28,6 +26,8 @@ from bot.telegram.fake_updates import (
     update_from,
     user_dict,
 )
+from bot.privacy import configure_logging
+from bot.telegram import admin, flow, handlers
 from tests.conftest import ROOT, TEST_TOKEN
 
 pytestmark = pytest.mark.asyncio

@@ -9,9 +9,9 @@ import pytest
 
 from bot.cli import main
 from bot.config import CONTACT_VARIABLES
-from bot.content.checks import example_conflicts
 from bot.content.loader import ContentError, InvalidContent, load_content
 from bot.content.model import Content
+from bot.core.example_checks import example_conflicts
 from bot.core.matcher import MatchSettings
 
 ROOT = Path(__file__).resolve().parent.parent

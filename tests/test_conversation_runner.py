@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.authoring.runner import run_scripts
+from bot.authoring.script import ScriptError, load_script
 from bot.cli import main
-from bot.conversations import ScriptError, load_script, run_scripts
 from bot.core.normalize import has_han
 from bot.core.responder import Responder
 

@@ -8,8 +8,8 @@ import logging
 import pytest
 from telegram.ext import Application
 
-from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import chat_dict, text_message, text_update, update_from, user_dict
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import chat_dict, text_message, text_update, update_from, user_dict
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ import asyncio
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import text_update
 from bot.telegram import flow
-from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import text_update
 
 
 class Clock:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import text_update
 from bot.cli import main
 from bot.config import Settings
 from bot.core.responder import Responder
 from bot.store.database import Database
 from bot.store.insights import SqliteInsightsStore
 from bot.telegram.app import build_application
-from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import text_update
 from tests.conftest import TEST_TOKEN
 
 ADMIN = 88

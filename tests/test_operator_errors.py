@@ -16,13 +16,13 @@ import pytest
 from telegram.error import InvalidToken
 
 from bot import cli
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import text_update
 from bot.cli import build_parser, main
 from bot.config import Settings
 from bot.core.responder import Responder
 from bot.store.database import Database
 from bot.telegram.app import build_application
-from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import text_update
 from bot.telegram.flow import FloodGuard
 from tests.bot_api_server import BotApiServer
 

@@ -14,13 +14,8 @@ from telegram import Update
 from telegram.constants import MessageLimit
 from telegram.ext import Application, ContextTypes
 
-from bot.config import Settings
-from bot.core.responder import Responder
-from bot.core.types import Turn
-from bot.store.database import Database
-from bot.telegram.app import build_application
-from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import (
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import (
     chat_dict,
     media_content,
     message_dict,
@@ -28,6 +23,11 @@ from bot.telegram.fake_updates import (
     update_from,
     user_dict,
 )
+from bot.config import Settings
+from bot.core.responder import Responder
+from bot.core.types import Turn
+from bot.store.database import Database
+from bot.telegram.app import build_application
 from bot.telegram.replies import split_text
 
 # Text as residents and pranksters send it: every Unicode category, plus the characters that

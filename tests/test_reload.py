@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import text_update
 from bot.telegram import admin, handlers
-from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import text_update
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = 77

@@ -23,6 +23,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram.ext import Application
 
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import (
+    callback_update,
+    chat_dict,
+    media_content,
+    message_dict,
+    text_update,
+    update_from,
+    user_dict,
+)
 from bot.cli import main
 from bot.config import ConfigError, Settings
 from bot.core.report_flow import (
@@ -39,16 +49,6 @@ from bot.store.database import Database
 from bot.store.reports import SqliteReportStore
 from bot.telegram import reports, review
 from bot.telegram.app import build_application
-from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import (
-    callback_update,
-    chat_dict,
-    media_content,
-    message_dict,
-    text_update,
-    update_from,
-    user_dict,
-)
 from tests.bot_api_server import BotApiServer
 from tests.conftest import ROOT, TEST_TOKEN
 

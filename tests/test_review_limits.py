@@ -17,13 +17,13 @@ import pytest
 from telegram import Update
 from telegram.ext import Application
 
+from bot.authoring.fake_api import CAPTION_LIMIT, TEXT_LIMIT, FakeBotApi
 from bot.cli import main
 from bot.core.report_flow import Draft, Step
 from bot.core.responder import Responder
 from bot.store.database import Database
 from bot.store.reports import SqliteReportStore
 from bot.telegram import review
-from bot.telegram.fake_api import CAPTION_LIMIT, TEXT_LIMIT, FakeBotApi
 from tests.bot_api_server import BotApiServer
 from tests.conftest import ROOT, TEST_TOKEN
 from tests.test_reports import (

@@ -11,13 +11,13 @@ import pytest
 import yaml
 from telegram.ext import Application
 
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import text_update
 from bot.cli import main
 from bot.core.check_replies import check_reply
 from bot.core.responder import Responder
 from bot.core.scam_check import defang, required_literals
 from bot.privacy import configure_logging
-from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import text_update
 
 EVAL = yaml.safe_load((Path(__file__).parent / "data" / "scam_eval.yaml").read_text("utf-8"))
 POLICE = "【XX公安局】您涉嫌一起洗钱案，请立即将资金转入安全账户配合调查，否则将冻结您名下所有账户"

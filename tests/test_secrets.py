@@ -8,10 +8,10 @@ import logging
 import pytest
 from telegram.ext import Application
 
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import callback_update, text_update
 from bot.privacy import configure_logging
 from bot.telegram import handlers
-from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import callback_update, text_update
 from tests.conftest import TEST_TOKEN
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import callback_update, text_update
 from bot.broadcast.alerts import Alert
 from bot.telegram import admin, broadcasts, subscriptions
-from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import callback_update, text_update
 
 ADMIN = 42
 

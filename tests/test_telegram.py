@@ -7,9 +7,9 @@ import logging
 import pytest
 from telegram.ext import Application
 
+from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import callback_update, sticker_update, text_update
 from bot.telegram import handlers
-from bot.telegram.fake_api import FakeBotApi
-from bot.telegram.fake_updates import callback_update, sticker_update, text_update
 
 pytestmark = pytest.mark.asyncio
 

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.content.model import LANGUAGES
 from bot.content.yaml_lines import LineDict, LocatedError, load_mapping
-from bot.core.types import LANGUAGES
-from bot.store.subscriptions import TOPICS
+from bot.core.records import TOPICS
 
 ALERT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ALERT_KEYS = ("version", "id", "title", "body", "topics", "areas", "expires")

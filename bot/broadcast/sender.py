@@ -31,8 +31,8 @@ from telegram.error import (
 )
 
 from bot.broadcast.outbox import Outbox, OutboxRow
+from bot.broadcast.telegram_errors import retry_seconds
 from bot.store.subscriptions import SubscriptionStore
-from bot.telegram.errors import retry_seconds
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.content.model import (
+    LANGUAGES,
     Content,
     Figure,
     Hotline,
@@ -25,7 +26,6 @@ from bot.content.model import (
     Source,
 )
 from bot.content.yaml_lines import LineDict, LineList, YamlError, load_yaml
-from bot.core.types import LANGUAGES
 
 PLACEHOLDER = re.compile(r"\{(fig|hotline|contact):([A-Za-z0-9_.]+)\}")
 INTENT_ID = re.compile(r"^[a-z]+\.[a-z_]+$")

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+LANGUAGES = ("zh", "en")  # every text the bot says exists in each of these
+
 Localized = dict[str, str]  # language code -> text
 
 

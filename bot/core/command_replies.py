@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.content.model import LANGUAGES
 from bot.core.responder import Responder
-from bot.core.types import LANGUAGES, Reply
+from bot.core.types import Reply
 
 MAX_SHOWN = 32  # characters of what the resident typed that a reply repeats
 

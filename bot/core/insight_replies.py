@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.core.records import Insights
 from bot.core.responder import Responder
-from bot.store.insights import Insights
 
 
 def insights_text(responder: Responder, insights: Insights, lang: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.core.records import Report
 from bot.core.report_flow import ReportFlow, china_time
 from bot.core.types import Button, Reply, ReplyKind
-from bot.store.reports import Report
 
 REVIEW_ACTION = "review:"  # review:accept:<report id> | review:reject:<report id>
 TEXT_LIMIT = 4096  # Telegram's longest message text: a longer summary is refused for good

@@ -9,10 +9,10 @@ import re
 from collections.abc import Mapping
 
 from bot.content.loader import PLACEHOLDER
-from bot.content.model import Content
+from bot.content.model import LANGUAGES, Content
 from bot.core.matcher import IntentIndex, MatchSettings
 from bot.core.scam_check import ScamChecker
-from bot.core.types import LANGUAGES, Button, MatchResult, Reply, ReplyKind, Turn
+from bot.core.types import Button, MatchResult, Reply, ReplyKind, Turn
 
 MAX_FOLLOW_UPS = 3
 FIELD = re.compile(r"\{(\w+)\}")  # a {name} slot of a ui message, filled by the caller

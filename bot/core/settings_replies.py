@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.core.records import TOPICS, Subscription
 from bot.core.responder import Responder
 from bot.core.types import Button, Reply, ReplyKind
-from bot.store.subscriptions import TOPICS, Subscription
 
 
 def _topic_names(responder: Responder, topics: tuple[str, ...], lang: str) -> str:

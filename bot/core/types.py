@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-LANGUAGES = ("zh", "en")
-
 
 class ReplyKind(StrEnum):
     ANSWER = "answer"  # a matched intent's reply

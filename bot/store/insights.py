@@ -5,23 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.core.normalize import without_surrogates
+from bot.core.records import Insights
 from bot.privacy import mask_personal_data
 from bot.store.database import Database
 
 MAX_QUESTION = 200  # characters kept of an unanswered question
 PURGE_EVERY = 200  # records between two purges of expired rows
 MAX_SUMMARY_DAYS = 3650  # ten years: the most `insights --days` and `/insights N` look back
-
-
-@dataclass(frozen=True)
-class Insights:
-    days: int
-    unanswered: list[tuple[str, int]]  # masked question, how often
-    intents: list[tuple[str, int]]  # intent id (or fallback / did_you_mean), hits
 
 
 class SqliteInsightsStore:

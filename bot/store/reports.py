@@ -8,38 +8,16 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.report_flow import CHINA_TIME, Draft, Media, china_day
+from bot.core.records import STATUSES, Report
+from bot.core.report_flow import CHINA_TIME, Draft, china_day
 from bot.store.database import Database
 
-STATUSES = ("pending", "accepted", "rejected")
 # No 0/O or 1/I/L: a resident reads the reference out over the phone.
 _REFERENCE_LETTERS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-
-
-@dataclass(frozen=True)
-class Report:
-    id: int
-    reference: str
-    user_id: int
-    chat_id: int
-    lang: str
-    kind: str
-    media: tuple[Media, ...]
-    place: str | None
-    latitude: float | None
-    longitude: float | None
-    occurred: str | None
-    description: str | None
-    status: str  # one of STATUSES
-    delivery: str  # queued | media_sent | delivered | refused (by Telegram, for good)
-    review_messages: tuple[int, ...]
-    created_at: float
-    decided_at: float | None = None
-    decided_by: str | None = None
 
 
 class ReportStore(Protocol):

@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Protocol
 
+from bot.core.records import TOPICS, Subscription
 from bot.store.database import Database
-
-TOPICS = ("fraud", "traffic", "safety")
-
-
-@dataclass(frozen=True)
-class Subscription:
-    chat_id: int
-    user_id: int
-    lang: str
-    topics: tuple[str, ...]
-    area: str | None
-    active: bool
-    created_at: float
 
 
 class SubscriptionStore(Protocol):

@@ -16,8 +16,8 @@ from telegram.request import BaseRequest
 
 from bot.broadcast.outbox import Outbox
 from bot.config import Settings
+from bot.content.model import LANGUAGES
 from bot.core.responder import Responder
-from bot.core.types import LANGUAGES
 from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
 from bot.store.insights import SqliteInsightsStore

@@ -14,11 +14,11 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ContextTypes
 
+from bot.broadcast.telegram_errors import retry_seconds
 from bot.core.command_replies import lang_command, unknown_command
 from bot.core.responder import Responder
 from bot.core.types import Reply, ReplyKind, Turn
 from bot.store.preferences import PreferenceStore
-from bot.telegram.errors import retry_seconds
 from bot.telegram.replies import keyboard, split_text
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,10 @@ import signal
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
-from bot.cli import load_responder
 from bot.config import Settings
 from bot.content.loader import InvalidContent
 from bot.core.types import Reply, ReplyKind
+from bot.startup import load_responder
 from bot.telegram.admin import SETTINGS, admin_command
 from bot.telegram.handlers import RESPONDER, send_reply
 

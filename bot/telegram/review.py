@@ -19,7 +19,9 @@ from telegram import InputMediaDocument, InputMediaPhoto, InputMediaVideo, Messa
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.broadcast.telegram_errors import retry_seconds
 from bot.config import Settings
+from bot.core.records import Report
 from bot.core.report_flow import Media, ReportFlow, ReportLimits
 from bot.core.report_replies import (
     REVIEW_ACTION,
@@ -30,9 +32,8 @@ from bot.core.report_replies import (
     status_name,
 )
 from bot.core.responder import Responder
-from bot.store.reports import Report, ReportStore
+from bot.store.reports import ReportStore
 from bot.telegram.admin import SETTINGS, is_reviewer
-from bot.telegram.errors import retry_seconds
 from bot.telegram.handlers import RESPONDER, responder_of, send_reply, with_retries
 from bot.telegram.replies import keyboard
 

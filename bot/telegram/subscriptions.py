@@ -8,8 +8,9 @@ from telegram import Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ContextTypes
 
+from bot.core.records import TOPICS
 from bot.core.settings_replies import area_menu, stored_data, subscription_status
-from bot.store.subscriptions import TOPICS, SubscriptionStore
+from bot.store.subscriptions import SubscriptionStore
 from bot.telegram.handlers import (
     reply_private_only,
     responder_of,

@@ -1,4 +1,4 @@
-"""Checks that need the matcher: examples that collide across intents.
+"""Content checks that need the matcher: examples that collide across intents.
 
 Rasa's validator catches an example listed under two intents; this goes one step further
 and catches an example that the bot itself would answer with another intent.

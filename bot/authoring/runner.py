@@ -1,11 +1,8 @@
-"""Scripted conversations: YAML scripts played through the real Telegram Application.
+"""The script runner: conversation scripts played through the real Telegram Application.
 
-A script is what a content author writes to say "when a resident says this, the bot must
-answer like that". The runner drives python-telegram-bot's Application and the bot's own
-handlers through the in-process fake Bot API, so keyboards, button presses and per-user
-state behave exactly as on Telegram, and nothing leaves the process.
-
-The format is documented in docs/conversation-tests.md.
+The runner drives python-telegram-bot's Application and the bot's own handlers through the
+in-process fake Bot API, so keyboards, button presses and per-user state behave exactly as on
+Telegram, and nothing leaves the process.
 """
 
 from __future__ import annotations
@@ -13,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,73 +18,18 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application
 
+from bot.authoring import fake_updates
+from bot.authoring.fake_api import ApiCall, FakeBotApi
+from bot.authoring.script import REVIEW_CHAT, Script, ScriptError, Turn, find_scripts, load_script
 from bot.config import Settings
-from bot.content.yaml_lines import LineDict, LineList, LocatedError, load_mapping
 from bot.core.responder import Responder
 from bot.core.types import Reply, ReplyKind
 from bot.store.database import Database
-from bot.telegram import fake_updates
 from bot.telegram.app import build_application
-from bot.telegram.fake_api import ApiCall, FakeBotApi
 from bot.telegram.handlers import RESPONDER
 
-ACTIONS = ("say", "command", "press", "forward", "send")
-SENDABLE = ("sticker", "photo", "video", "location", "voice")
-EXPECTATIONS = (
-    "intent",
-    "contains",
-    "contains_any",
-    "not_contains",
-    "matches",
-    "buttons",
-    "no_buttons",
-    "lang",
-    "replies",
-    "to",
-)
-# What `to: {user: ...}` can check in another user's chat (a review chat, a resident).
-OTHER_CHAT_EXPECTATIONS = ("contains", "not_contains", "matches", "buttons", "replies")
-USER_KEYS = ("language_code", "first_name", "chat", "role")
-SCRIPT_KEYS = ("version", "name", "users", "settings", "turns")
-# Bot settings a script may change (the rest are the defaults of a fresh deployment).
-SCRIPT_SETTINGS = ("report_daily_limit", "report_max_media", "report_max_mb")
-REVIEW_CHAT = -1_009_000_000_001  # the review chat of every script's bot
 # Never a real token: the transport is the in-process fake, nothing reaches Telegram.
 TOKEN = "100000:conversation-test-token"  # noqa: S105
-
-
-class ScriptError(LocatedError):
-    """The script itself is wrong (not the bot): reported with file and line."""
-
-
-@dataclass(frozen=True)
-class User:
-    name: str
-    user_id: int
-    chat_id: int
-    chat_type: str
-    language_code: str | None
-    first_name: str
-    reviewer: bool = False
-
-
-@dataclass(frozen=True)
-class Turn:
-    line: int
-    user: str
-    action: str  # one of ACTIONS
-    value: str
-    expect: dict[str, Any]
-    reply_to: str | None = None  # the text of the message this one replies to
-
-
-@dataclass(frozen=True)
-class Script:
-    path: Path
-    name: str
-    users: dict[str, User]
-    turns: list[Turn]
-    settings: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -128,173 +69,6 @@ class ScriptResult:
 
 
 # -- loading ---------------------------------------------------------------------------------
-
-
-def _strings(value: Any, path: Path, line: int, key: str) -> list[str]:
-    items = [value] if isinstance(value, (str, int)) else value
-    if not isinstance(items, list) or not all(isinstance(i, (str, int)) for i in items):
-        raise ScriptError(path, line, f"'{key}' must be text or a list of texts")
-    return [str(i) for i in items]
-
-
-def _load_users(root: LineDict, path: Path) -> dict[str, User]:
-    raw = root.get("users") or {"resident": {}}
-    if not isinstance(raw, dict):
-        raise ScriptError(path, root.line_of("users"), "'users' must be a mapping of names")
-    users: dict[str, User] = {}
-    group_id = -1_000_000_000_000
-    for number, (name, settings) in enumerate(raw.items()):
-        settings = settings or {}
-        line = raw.line_of(name) if isinstance(raw, LineDict) else root.line
-        if not isinstance(settings, dict):
-            raise ScriptError(path, line, f"user {name!r} must be a mapping")
-        for key in settings:
-            if key not in USER_KEYS:
-                raise ScriptError(
-                    path,
-                    line,
-                    f"unknown key {key!r} for user {name!r} (allowed: {', '.join(USER_KEYS)})",
-                )
-        chat_type = str(settings.get("chat", "private"))
-        if chat_type not in ("private", "group", "review"):
-            raise ScriptError(
-                path, line, f"chat must be 'private', 'group' or 'review', not {chat_type!r}"
-            )
-        role = settings.get("role")
-        if role not in (None, "reviewer"):
-            raise ScriptError(path, line, f"role can only be 'reviewer', not {role!r}")
-        user_id = 5_000_001 + number
-        chat_ids = {"private": user_id, "group": group_id, "review": REVIEW_CHAT}
-        users[str(name)] = User(
-            name=str(name),
-            user_id=user_id,
-            chat_id=chat_ids[chat_type],
-            chat_type="private" if chat_type == "private" else "supergroup",
-            language_code=settings.get("language_code", "zh-hans"),
-            first_name=str(settings.get("first_name", name)),
-            reviewer=role == "reviewer",
-        )
-    return users
-
-
-def _load_settings(root: LineDict, path: Path) -> dict[str, int]:
-    raw = root.get("settings") or {}
-    if not isinstance(raw, dict):
-        raise ScriptError(path, root.line_of("settings"), "'settings' must be a mapping")
-    for key, value in raw.items():
-        line = raw.line_of(key) if isinstance(raw, LineDict) else root.line
-        if key not in SCRIPT_SETTINGS:
-            raise ScriptError(
-                path, line, f"unknown setting {key!r} (allowed: {', '.join(SCRIPT_SETTINGS)})"
-            )
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ScriptError(path, line, f"setting {key!r} must be a whole number >= 1")
-    return {str(k): int(v) for k, v in raw.items()}
-
-
-def _load_checks(expect: LineDict, path: Path, allowed: tuple[str, ...]) -> dict[str, Any]:
-    for key in expect:
-        if key not in allowed:
-            raise ScriptError(
-                path,
-                expect.line_of(key),
-                f"unknown expectation {key!r} (allowed: {', '.join(allowed)})",
-            )
-    checks: dict[str, Any] = {}
-    for key, raw in expect.items():
-        key_line = expect.line_of(key)
-        if key in ("contains", "contains_any", "not_contains", "buttons"):
-            checks[key] = _strings(raw, path, key_line, key)
-        elif key == "matches":
-            try:
-                checks[key] = re.compile(str(raw))
-            except re.error as exc:
-                raise ScriptError(path, key_line, f"bad regular expression: {exc}") from None
-        elif key == "replies":
-            if not isinstance(raw, int) or raw < 0:
-                raise ScriptError(path, key_line, "'replies' must be a whole number")
-            checks[key] = raw
-        elif key == "no_buttons":
-            if raw is not True:
-                raise ScriptError(path, key_line, "'no_buttons' can only be true")
-            checks[key] = True
-        elif key == "to":
-            if not isinstance(raw, LineDict) or not raw:
-                raise ScriptError(path, key_line, "'to' maps user names to expectations")
-            checks[key] = {}
-            for name, inner in raw.items():
-                if not isinstance(inner, LineDict) or not inner:
-                    raise ScriptError(
-                        path, raw.line_of(name), f"'to: {name}' needs at least one check"
-                    )
-                checks[key][str(name)] = _load_checks(inner, path, OTHER_CHAT_EXPECTATIONS)
-        else:
-            checks[key] = str(raw)
-    return checks
-
-
-def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn:
-    if not isinstance(item, LineDict):
-        raise ScriptError(path, line, "a turn must be a mapping")
-    for key in item:
-        if key not in (*ACTIONS, "user", "expect", "reply_to"):
-            raise ScriptError(
-                path,
-                item.line_of(key),
-                f"unknown key {key!r} in a turn "
-                f"(allowed: {', '.join((*ACTIONS, 'user', 'expect', 'reply_to'))})",
-            )
-    actions = [a for a in ACTIONS if a in item]
-    if len(actions) != 1:
-        raise ScriptError(path, item.line, f"a turn needs exactly one of {', '.join(ACTIONS)}")
-    action = actions[0]
-    value = str(item[action])
-    if action == "command" and not value.startswith("/"):
-        raise ScriptError(path, item.line_of(action), "a command starts with '/'")
-    if action == "send" and value not in SENDABLE:
-        raise ScriptError(
-            path, item.line_of(action), f"send must be one of {', '.join(SENDABLE)}, not {value!r}"
-        )
-    user = str(item.get("user", next(iter(users))))
-    if user not in users:
-        raise ScriptError(path, item.line_of("user"), f"unknown user {user!r}")
-    expect = item.get("expect")
-    if not isinstance(expect, LineDict) or not expect:
-        # A turn that checks nothing would pass whatever the bot does.
-        raise ScriptError(path, item.line, "a turn needs an 'expect:' with at least one check")
-    checks = _load_checks(expect, path, EXPECTATIONS)
-    for name in checks.get("to", {}):
-        if name not in users:
-            raise ScriptError(path, expect.line_of("to"), f"unknown user {name!r} in 'to'")
-    reply_to = item.get("reply_to")
-    if reply_to is not None and action not in ("say", "command"):
-        raise ScriptError(path, item.line_of("reply_to"), "reply_to goes with say or command")
-    return Turn(line, user, action, value, checks, str(reply_to) if reply_to else None)
-
-
-def load_script(path: Path) -> Script:
-    root = load_mapping(path, SCRIPT_KEYS, ScriptError, "a script")
-    if not root.get("name"):
-        raise ScriptError(path, root.line, "a script needs a 'name'")
-    users = _load_users(root, path)
-    turns = root.get("turns")
-    if not isinstance(turns, LineList) or not turns:
-        raise ScriptError(path, root.line_of("turns"), "a script needs a list of 'turns'")
-    loaded = [_load_turn(t, turns.line_of(n), path, users) for n, t in enumerate(turns)]
-    return Script(path, str(root["name"]), users, loaded, _load_settings(root, path))
-
-
-def find_scripts(paths: Iterable[Path]) -> list[Path]:
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*.y*ml") if p.suffix in (".yaml", ".yml"))
-        else:
-            found.append(path)
-    return found
-
-
-# -- running ---------------------------------------------------------------------------------
 
 
 class _RecordingResponder:

@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import Bot, Update
 
-from bot.telegram.fake_api import BOT_USER
+from bot.authoring.fake_api import BOT_USER
 
 _update_ids = itertools.count(1)
 _message_ids = itertools.count(1)

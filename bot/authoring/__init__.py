@@ -1,0 +1,1 @@
+"""The authors' toolkit: conversation scripts, their runner, the fake Bot API, update factories."""

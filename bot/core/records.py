@@ -1,0 +1,54 @@
+"""What the bot keeps about residents, as the core reasons about it: alert subscriptions,
+citizen reports and the insights summary. Storage (bot/store) persists these; it depends on
+the core, never the reverse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.report_flow import Media
+
+TOPICS = ("fraud", "traffic", "safety")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    chat_id: int
+    user_id: int
+    lang: str
+    topics: tuple[str, ...]
+    area: str | None
+    active: bool
+    created_at: float
+
+
+STATUSES = ("pending", "accepted", "rejected")
+
+
+@dataclass(frozen=True)
+class Report:
+    id: int
+    reference: str
+    user_id: int
+    chat_id: int
+    lang: str
+    kind: str
+    media: tuple[Media, ...]
+    place: str | None
+    latitude: float | None
+    longitude: float | None
+    occurred: str | None
+    description: str | None
+    status: str  # one of STATUSES
+    delivery: str  # queued | media_sent | delivered | refused (by Telegram, for good)
+    review_messages: tuple[int, ...]
+    created_at: float
+    decided_at: float | None = None
+    decided_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Insights:
+    days: int
+    unanswered: list[tuple[str, int]]  # masked question, how often
+    intents: list[tuple[str, int]]  # intent id (or fallback / did_you_mean), hits
