@@ -21,6 +21,7 @@ validate: install  ## check intents/ and content/
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: lint  ## lint, validate the content, run every test
 	$(BIN)/antifraud-bot validate
