@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from bot.config import ConfigError, Settings, ascii_whole_number
-from bot.content.loader import InvalidContent
+from bot.content.reader import InvalidContent
 from bot.core.command_replies import lang_command
 from bot.core.responder import Responder
 from bot.core.types import Reply, Turn

@@ -4,7 +4,8 @@ point (`antifraud-bot run`, the offline chat, `match`, `/reload`, the conversati
 from __future__ import annotations
 
 from bot.config import CONTACT_VARIABLES, Settings
-from bot.content.loader import InvalidContent, load_content
+from bot.content.loader import load_content
+from bot.content.reader import InvalidContent
 from bot.core.example_checks import example_conflicts
 from bot.core.responder import Responder
 

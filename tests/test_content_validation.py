@@ -9,8 +9,9 @@ import pytest
 
 from bot.cli import main
 from bot.config import CONTACT_VARIABLES
-from bot.content.loader import ContentError, InvalidContent, load_content
+from bot.content.loader import load_content
 from bot.content.model import Content
+from bot.content.reader import ContentError, InvalidContent
 from bot.core.example_checks import example_conflicts
 from bot.core.matcher import MatchSettings
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.content.loader import PLACEHOLDER
 from bot.content.model import Content
+from bot.content.replies import PLACEHOLDER
 from bot.core.responder import Responder
 from bot.core.types import ReplyKind, Turn
 

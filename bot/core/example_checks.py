@@ -6,8 +6,8 @@ and catches an example that the bot itself would answer with another intent.
 
 from __future__ import annotations
 
-from bot.content.loader import ContentError
 from bot.content.model import Content
+from bot.content.reader import ContentError
 from bot.core.matcher import IntentIndex, MatchSettings
 from bot.core.normalize import normalize_text
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bot.content.loader import PLACEHOLDER
 from bot.content.model import LANGUAGES, Content
+from bot.content.replies import PLACEHOLDER
 from bot.core.matcher import IntentIndex, MatchSettings
 from bot.core.scam_check import ScamChecker
 from bot.core.types import Button, MatchResult, Reply, ReplyKind, Turn

@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes
 
 from bot.config import Settings
-from bot.content.loader import InvalidContent
+from bot.content.reader import InvalidContent
 from bot.core.types import Reply, ReplyKind
 from bot.startup import load_responder
 from bot.telegram.admin import SETTINGS, admin_command

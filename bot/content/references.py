@@ -1,0 +1,114 @@
+"""Checks across files: every reference (intent to reply, figure to source, menu item,
+placeholder, red flag) points at something that exists; required texts are defined."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from bot.content.model import Intent, Location
+from bot.content.reader import ContentError
+from bot.content.replies import PLACEHOLDER, REQUIRED_UI
+from bot.content.sections import ContentParts
+
+
+def check_references(
+    intents: dict[str, Intent],
+    parts: ContentParts,
+    errors: list[ContentError],
+    known_contacts: Iterable[str],
+) -> None:
+    def error(where: Location, message: str) -> None:
+        errors.append(ContentError(where.path, where.line, message))
+
+    for intent in intents.values():
+        if intent.id not in parts.replies:
+            error(
+                intent.where, f"intent {intent.id!r} has no reply in content/ (replies.{intent.id})"
+            )
+        for target in intent.follow_ups:
+            if target not in intents:
+                error(intent.where, f"{intent.id}.follow_ups names unknown intent {target!r}")
+    for reply in parts.replies.values():
+        if reply.id not in intents:
+            error(reply.where, f"reply {reply.id!r} is never used: no intent has that id")
+        for lang, text in reply.text.items():
+            check_placeholders(
+                text, f"replies.{reply.id}.text.{lang}", reply.where, parts, known_contacts, error
+            )
+    for key, figure in parts.figures.items():
+        where = parts.where[("figures", key)]
+        if figure.source and figure.source not in parts.sources:
+            error(where, f"figure {key!r} names unknown source {figure.source!r}")
+        if figure.place and figure.place not in parts.places:
+            error(where, f"figure {key!r} names unknown place {figure.place!r}")
+    for menu in parts.menus.values():
+        for item in menu.items:
+            kind, _, target = item.partition(":")
+            known = intents if kind == "intent" else parts.menus if kind == "menu" else None
+            if known is None or target not in known:
+                error(
+                    parts.where[("menus", menu.id)],
+                    f"menu {menu.id!r} item {item!r} "
+                    "must be 'intent:<known id>' or 'menu:<known id>'",
+                )
+    for key, text in parts.ui.items():
+        for lang, value in text.items():
+            check_placeholders(
+                value, f"ui.{key}.{lang}", parts.where[("ui", key)], parts, known_contacts, error
+            )
+    for flag in parts.red_flags.values():
+        if flag.suggests and flag.suggests not in intents:
+            error(
+                parts.where[("red_flags", flag.id)],
+                f"red flag {flag.id!r} suggests unknown intent {flag.suggests!r}",
+            )
+        for other in flag.unless_not_with:
+            if other not in parts.red_flags or other == flag.id:
+                error(
+                    parts.where[("red_flags.unless_not_with", flag.id)],
+                    f"red flag {flag.id!r}: unless_not_with names {other!r}, "
+                    "which is not another red flag",
+                )
+    for key in parts.contacts:
+        if key not in known_contacts:
+            error(
+                parts.where[("contacts", key)],
+                f"contact {key!r} has no configuration setting; "
+                f"known: {', '.join(sorted(known_contacts))}",
+            )
+
+
+def check_placeholders(
+    text: str,
+    what: str,
+    where: Location,
+    parts: ContentParts,
+    known_contacts: Iterable[str],
+    error: Any,
+) -> None:
+    known = {"fig": parts.figures, "hotline": parts.hotlines, "contact": set(known_contacts)}
+    for match in PLACEHOLDER.finditer(text):
+        kind, key = match.groups()
+        if key not in known[kind]:
+            error(where, f"{what} refers to unknown {kind} {key!r}")
+    leftover = PLACEHOLDER.sub("", text)
+    if re.search(r"\{[a-z]+:", leftover):
+        error(
+            where,
+            f"{what} has a malformed placeholder; use {{fig:key}}, {{hotline:key}} "
+            "or {contact:key}",
+        )
+
+
+def check_required(parts: ContentParts, content_dir: Path, errors: list[ContentError]) -> None:
+    """What the bot cannot run without, wherever in content/ it is defined."""
+    for key in REQUIRED_UI:
+        if key not in parts.ui:
+            errors.append(ContentError(content_dir, 0, f"ui.{key} is required but not defined"))
+    if not parts.report_kinds:
+        errors.append(ContentError(content_dir, 0, "report_kinds needs at least one kind"))
+    if "main" not in parts.menus:
+        errors.append(ContentError(content_dir, 0, "menus.main (the topic menu) is required"))

@@ -1,0 +1,69 @@
+"""What the bot says: replies per intent, fixed interface texts (ui) and menus; the
+placeholders their texts may hold."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.content.model import Localized, Location, Menu, ReplyText
+from bot.content.reader import SchemaReader
+
+PLACEHOLDER = re.compile(r"\{(fig|hotline|contact):([A-Za-z0-9_.]+)\}")
+
+# fmt: off
+REQUIRED_UI = (
+    "fallback", "did_you_mean", "non_text", "error", "lang_prompt", "lang_switched",
+    "sources_heading", "menu_button", "group_hint", "telegram_only",
+    "sub_done", "sub_status", "sub_removed", "sub_none", "topic_fraud", "topic_traffic",
+    "topic_safety", "area_any", "area_button", "area_prompt", "unsubscribe_button", "settings",
+    "settings_not_subscribed", "settings_lang_unset", "forget_done", "admin_refused",
+    "bc_choose", "bc_none", "bc_preview", "bc_confirm_button", "bc_cancel_button", "bc_started",
+    "bc_already", "bc_expired", "bc_cancelled", "bc_report",
+    "check_high", "check_medium", "check_low", "check_low_signs", "check_flags", "check_type",
+    "check_advice_high", "check_advice_medium", "check_usage", "guard_warning", "guard_on",
+    "guard_off",
+    "guard_admin_only", "reload_done", "reload_failed", "flood_notice",
+    "insights_unanswered", "insights_intents", "insights_none",
+    "admin_refused_reload", "admin_refused_insights", "sub_admin_only", "personal_private_only",
+    "guard_groups_only", "lang_unknown", "unknown_command",
+    *(f"command_{name}" for name in (
+        "start", "help", "tips", "stats", "lang", "check", "subscribe", "unsubscribe",
+        "mysettings", "forget", "report", "myreports", "cancel",
+    )),
+)
+# fmt: on
+
+
+def read_reply(reader: SchemaReader, key: str, value: Any, line: int) -> ReplyText | None:
+    what = f"replies.{key}"
+    mapping = reader.mapping(value, line, what)
+    if mapping is None:
+        return None
+    reader.keys(mapping, ("title", "text"), ("title", "text"), what)
+    return ReplyText(
+        key,
+        reader.localized(mapping, "title", what),
+        reader.localized(mapping, "text", what),
+        Location(reader.path, line),
+    )
+
+
+def read_ui(reader: SchemaReader, key: str, value: Any, line: int) -> Localized | None:
+    mapping = reader.mapping(value, line, f"ui.{key}")
+    return None if mapping is None else reader.plain_localized(mapping, f"ui.{key}")
+
+
+def read_menu(reader: SchemaReader, key: str, value: Any, line: int) -> Menu | None:
+    what = f"menus.{key}"
+    mapping = reader.mapping(value, line, what)
+    if mapping is None:
+        return None
+    reader.keys(mapping, ("label", "prompt", "items"), ("label", "prompt", "items"), what)
+    items, _ = reader.string_list(mapping.get("items"), mapping.line_of("items"), f"{what}.items")
+    return Menu(
+        key,
+        reader.localized(mapping, "label", what),
+        reader.localized(mapping, "prompt", what),
+        items,
+    )
