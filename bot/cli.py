@@ -434,20 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _configure_logging(settings: Settings) -> None:
     """The redacting log, without tracebacks of a rejected token: python-telegram-bot logs one
     before raising it, and main() then says in one line what to do."""
-    from bot.privacy import configure_logging
-
-    configure_logging(settings.log_level, _secrets())
-    for handler in logging.getLogger().handlers:
-        if getattr(handler, "antifraud", False):
-            handler.addFilter(_without_invalid_token_traceback)
-
-
-def _without_invalid_token_traceback(record: logging.LogRecord) -> bool:
     from telegram.error import InvalidToken
 
-    if record.exc_info and isinstance(record.exc_info[1], InvalidToken):
-        record.exc_info = record.exc_text = None
-    return True
+    from bot.privacy import configure_logging
+
+    configure_logging(settings.log_level, _secrets(), quiet_exceptions=(InvalidToken,))
 
 
 def _secrets() -> list[str]:

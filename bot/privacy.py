@@ -56,14 +56,20 @@ class RedactingFormatter(logging.Formatter):
     LoggedId arguments (ids the bot logs on purpose); the token is removed from the whole
     line, whatever it came in."""
 
-    def __init__(self, redact: Redactor, fmt: str) -> None:
+    def __init__(
+        self, redact: Redactor, fmt: str, quiet_exceptions: tuple[type[BaseException], ...] = ()
+    ) -> None:
         super().__init__(fmt)
         self.redact = redact
+        # exceptions whose traceback says nothing an operator needs (the line says it all)
+        self.quiet_exceptions = quiet_exceptions
 
     def format(self, record: logging.LogRecord) -> str:
         record = copy.copy(record)  # other handlers see the record as it was logged
         record.msg, record.args = self._masked_message(record), None
         record.exc_text = None  # formatted again below, through formatException
+        if record.exc_info and isinstance(record.exc_info[1], self.quiet_exceptions):
+            record.exc_info = None
         return self.redact.without_secrets(super().format(record))
 
     def formatException(self, ei) -> str:
@@ -83,8 +89,12 @@ class RedactingFormatter(logging.Formatter):
             masked = tuple(self._masked_arg(value) for value in args)
         try:
             return template % masked
-        except (TypeError, ValueError):  # e.g. %d given a masked number: mask the whole line
+        except (TypeError, ValueError, KeyError):  # e.g. %d given a masked number
+            pass
+        try:
             return self.redact(record.getMessage())
+        except (TypeError, ValueError, KeyError):  # a malformed call: never let logging
+            return f"{template} {masked!r}"  # print the raw arguments; show them masked
 
     def _masked_arg(self, value: object) -> object:
         if isinstance(value, LoggedId):
@@ -99,10 +109,15 @@ class RedactingFormatter(logging.Formatter):
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(level: str, secrets: list[str], stream: TextIO | None = None) -> None:
+def configure_logging(
+    level: str,
+    secrets: list[str],
+    stream: TextIO | None = None,
+    quiet_exceptions: tuple[type[BaseException], ...] = (),
+) -> None:
     """The bot's logging: one handler on the root logger, every line redacted."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(RedactingFormatter(Redactor(secrets), LOG_FORMAT))
+    handler.setFormatter(RedactingFormatter(Redactor(secrets), LOG_FORMAT, quiet_exceptions))
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "antifraud", False)]:
         root.removeHandler(old)

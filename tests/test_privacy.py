@@ -1,9 +1,17 @@
+import contextlib
 import io
 import logging
 
 import pytest
 
-from bot.privacy import LoggedId, configure_logging, mask_personal_data
+from bot.privacy import (
+    LOG_FORMAT,
+    LoggedId,
+    RedactingFormatter,
+    Redactor,
+    configure_logging,
+    mask_personal_data,
+)
 
 
 @pytest.mark.parametrize(
@@ -50,3 +58,48 @@ def test_only_ids_the_bot_marks_are_left_unmasked_in_log_lines() -> None:
     assert "user 5123456789; typed 卡号[CARD]" in written
     assert "count [CARD]" in written and "mapping [PHONE]" in written
     assert "6222021234567890123" not in written and "13812345678" not in written
+
+
+def test_a_quiet_exception_loses_its_traceback_only_in_our_line() -> None:
+    """The redacting formatter drops the traceback of a 'quiet' exception (a rejected token,
+    whose text quotes it) on its own copy: another handler still sees the whole record."""
+    token = "123456:quiet-token-secret"
+    ours, theirs = io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(ours)
+    handler.setFormatter(RedactingFormatter(Redactor([token]), LOG_FORMAT, (PermissionError,)))
+    other = logging.StreamHandler(theirs)
+    other.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("test.quiet")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.addHandler(other)
+    try:
+        try:
+            raise PermissionError(f"the token {token} was rejected")
+        except PermissionError:
+            logger.exception("stopped")
+    finally:
+        logger.removeHandler(handler)
+        logger.removeHandler(other)
+    assert "stopped" in ours.getvalue() and "Traceback" not in ours.getvalue()
+    assert token not in ours.getvalue()
+    assert "Traceback" in theirs.getvalue()  # the record itself was left as it was logged
+
+
+def test_a_malformed_log_call_never_prints_raw_arguments() -> None:
+    token = "123456:malformed-secret"
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(RedactingFormatter(Redactor([token]), LOG_FORMAT))
+    logger = logging.getLogger("test.malformed")
+    logger.propagate = False
+    logger.addHandler(handler)
+    errors = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(errors):  # where logging.handleError would print
+            logger.warning("%(missing)s and %s", {"card": f"6222021234567890123 {token}"})
+    finally:
+        logger.removeHandler(handler)
+    written = stream.getvalue() + errors.getvalue()
+    assert token not in written and "6222021234567890123" not in written
+    assert "[CARD]" in stream.getvalue()
