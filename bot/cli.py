@@ -10,11 +10,12 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from bot.config import ConfigError, Settings, ascii_whole_number
+from bot.config import ConfigError, Settings
 from bot.content.loader import InvalidContent
 from bot.core.command_replies import lang_command
 from bot.core.responder import Responder
 from bot.core.types import Reply, Turn
+from bot.numbers import ascii_whole_number
 from bot.startup import load_responder
 from bot.store.insights import MAX_SUMMARY_DAYS
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -32,6 +31,7 @@ from bot.core.report_replies import (
     status_name,
 )
 from bot.core.responder import Responder
+from bot.numbers import ascii_whole_number
 from bot.store.reports import ReportStore
 from bot.telegram.admin import SETTINGS, is_reviewer
 from bot.telegram.handlers import RESPONDER, responder_of, send_reply, with_retries
@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 REPORTS = "reports"  # bot_data key: the ReportStore
 DELIVERY = "review_delivery"  # bot_data key: the ReviewDelivery
 _ALBUM_ITEM = {"photo": InputMediaPhoto, "video": InputMediaVideo}
-REPORT_NUMBER = re.compile(r"[0-9]{1,18}")
 # Deliveries of one report that may fail by the bot's own fault (a bug building its message)
 # before it is set aside; Telegram's answers are never counted against a report.
 GIVE_UP_AFTER = 3
@@ -300,9 +299,8 @@ async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     verdict, _, number = (query.data or "").removeprefix(REVIEW_ACTION).partition(":")
     store = reports_of(context)
-    # ASCII digits only: int() also reads "١" or "²" (forged data), and SQLite no more than
-    # 18 of them.
-    report = store.get(int(number)) if REPORT_NUMBER.fullmatch(number) else None
+    report_id = ascii_whole_number(number)  # int() would also read a forged "١" or "²"
+    report = store.get(report_id) if report_id is not None else None
     if report is None or verdict not in ("accept", "reject"):
         await query.answer(flow.responder.ui("review_gone", lang), show_alert=True)
         return
