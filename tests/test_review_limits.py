@@ -17,10 +17,11 @@ import pytest
 from telegram import Update
 from telegram.ext import Application
 
-from bot.authoring.fake_api import CAPTION_LIMIT, TEXT_LIMIT, FakeBotApi
+from bot.authoring.fake_api import FakeBotApi
 from bot.cli import main
 from bot.core.report_flow import Draft, Step
 from bot.core.responder import Responder
+from bot.core.telegram_limits import CAPTION_LIMIT, TEXT_LIMIT, telegram_length
 from bot.store.database import Database
 from bot.store.reports import SqliteReportStore
 from bot.telegram import review
@@ -88,8 +89,8 @@ async def _short_fraud_report(app: Application, place: str, description: str) ->
 
 def _within_limits(api: FakeBotApi) -> None:
     for call in api.calls:
-        assert len(str(call.params.get("text") or "")) <= TEXT_LIMIT
-        assert len(str(call.params.get("caption") or "")) <= CAPTION_LIMIT
+        assert telegram_length(str(call.params.get("text") or "")) <= TEXT_LIMIT
+        assert telegram_length(str(call.params.get("caption") or "")) <= CAPTION_LIMIT
 
 
 # -- finding 1: one long report must not jam the queue -----------------------------------
@@ -465,3 +466,19 @@ def test_a_database_from_before_attempts_were_counted_gains_the_column(tmp_path:
     [kept] = store.undelivered()
     assert kept.reference == "R261201-ABCD"
     assert store.failed_attempt(kept.id) == 1
+
+
+# -- residents' messages are split by the count the review summary uses -----------------
+
+
+async def test_a_resident_reply_full_of_emoji_is_split_so_each_part_fits_in_utf16_units(
+    reporting: Application, api: FakeBotApi
+) -> None:
+    """The resident's own copy of a long report of emoji: 4,000-odd characters, twice as
+    many UTF-16 units, the count Telegram may apply. Each part must fit by that count."""
+    await _long_helmet_report(reporting, filler="😀")
+    to_resident = _texts(api, RESIDENT)
+    copy = [t for t in to_resident if "😀" * 100 in t]
+    assert copy and any("请核对你的举报" in t for t in copy)
+    assert all(len(t.encode("utf-16-le")) // 2 <= TEXT_LIMIT for t in to_resident)
+    assert "😀" * 900 in "".join(copy)  # split, not cut: every emoji is there
