@@ -10,11 +10,12 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from bot.config import ConfigError, Settings, ascii_whole_number
+from bot.config import ConfigError, Settings
 from bot.content.reader import InvalidContent
 from bot.core.command_replies import lang_command
 from bot.core.responder import Responder
 from bot.core.types import Reply, Turn
+from bot.numbers import ascii_whole_number
 from bot.startup import load_responder
 from bot.store.insights import MAX_SUMMARY_DAYS
 
@@ -307,9 +308,9 @@ def cmd_reports(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     if queued:
         oldest = f" (oldest {queued[0].reference}, {china_time(queued[0].created_at, True)})"
     print(f"waiting for the review chat: {len(queued)}{oldest}", file=out)
-    if refused := store.refused():  # Telegram will never take these: the log says why
+    if refused := store.refused():  # never to go out: Telegram refused them, or a bug
         first = f"{refused[0].reference}, {china_time(refused[0].created_at, True)}"
-        print(f"refused by Telegram for good: {len(refused)} (oldest {first})", file=out)
+        print(f"set aside for good: {len(refused)} (oldest {first}; the log says why)", file=out)
     for report in store.recent(args.last):
         when = china_time(report.created_at, with_date=True)
         print(

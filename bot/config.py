@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.numbers import ascii_whole_number
+
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 
@@ -22,20 +24,7 @@ class ConfigError(ValueError):
     """A configuration variable is missing or malformed; the message names it."""
 
 
-MAX_DIGITS = 18  # longer digit strings are no setting's value (and int() refuses 4,300+)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-def ascii_whole_number(text: str, signed: bool = False) -> int | None:
-    """`text` as an int if it is ASCII digits (after one '-' when `signed`), else None.
-
-    The one parser for numbers that operators and users type: str.isdigit() and int() also
-    take superscripts (²) and other scripts' digits (١٢٣), which no setting or id is written in.
-    """
-    digits = text[1:] if signed and text.startswith("-") else text
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_DIGITS:
-        return None
-    return int(text)
 
 
 def _whole_number(value: str | None, name: str, default: int, low: int, high: int) -> int:

@@ -11,7 +11,6 @@ import asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram import Update
-from telegram.constants import MessageLimit
 from telegram.ext import Application, ContextTypes
 
 from bot.authoring.fake_api import FakeBotApi
@@ -25,6 +24,7 @@ from bot.authoring.fake_updates import (
 )
 from bot.config import Settings
 from bot.core.responder import Responder
+from bot.core.telegram_limits import TEXT_LIMIT, telegram_length
 from bot.core.types import Turn
 from bot.store.database import Database
 from bot.telegram.app import build_application
@@ -46,7 +46,7 @@ ALPHABET = st.one_of(st.characters(), TRICKY)
 TEXT = st.one_of(
     st.text(alphabet=ALPHABET, max_size=200),  # what people type
     # pasted chat logs, up to Telegram's limit
-    st.text(alphabet=ALPHABET, min_size=3000, max_size=MessageLimit.MAX_TEXT_LENGTH),
+    st.text(alphabet=ALPHABET, min_size=3000, max_size=TEXT_LIMIT),
 )
 CORE = settings(
     max_examples=400,
@@ -71,7 +71,7 @@ def test_any_text_gets_a_reply_from_the_core(
 @given(TEXT)
 def test_split_text_keeps_every_chunk_within_telegram_limits(text: str) -> None:
     chunks = split_text(text * 3)
-    assert all(0 < len(c) <= MessageLimit.MAX_TEXT_LENGTH for c in chunks)
+    assert all(0 < telegram_length(c) <= TEXT_LIMIT for c in chunks)  # UTF-16 units
 
 
 def _update(
@@ -155,5 +155,5 @@ def test_any_update_is_handled_without_error(
     sent, errors = asyncio.run(play())
     assert errors == []
     for message in sent:
-        assert 0 < len(message["text"]) <= MessageLimit.MAX_TEXT_LENGTH
+        assert 0 < telegram_length(message["text"]) <= TEXT_LIMIT
         assert "parse_mode" not in message  # plain text: nothing a resident writes can break it

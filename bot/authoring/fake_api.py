@@ -15,10 +15,10 @@ from typing import Any
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-# Telegram's own limits, counted in characters as Telegram counts them: a bot that passes
-# here with a longer text would fail against the real Bot API.
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
+from bot.core.telegram_limits import CAPTION_LIMIT, TEXT_LIMIT, telegram_length
+
+# Telegram's own limits, counted the strictest way Telegram may count them (UTF-16 code
+# units): a bot that passes here fits the real Bot API too.
 _TEXT_METHODS = ("sendMessage", "editMessageText")
 
 BOT_USER = {
@@ -34,12 +34,12 @@ BOT_USER = {
 
 def over_limit(method: str, params: dict[str, Any]) -> str | None:
     """Telegram's answer to a text or caption longer than it takes, else None."""
-    if method in _TEXT_METHODS and len(str(params.get("text") or "")) > TEXT_LIMIT:
+    if method in _TEXT_METHODS and telegram_length(str(params.get("text") or "")) > TEXT_LIMIT:
         return "Bad Request: message is too long"
     media = params.get("media") or []
     items = json.loads(media) if isinstance(media, str) else media
     captions = [params.get("caption")] + [i.get("caption") for i in items if isinstance(i, dict)]
-    if any(len(str(c or "")) > CAPTION_LIMIT for c in captions):
+    if any(telegram_length(str(c or "")) > CAPTION_LIMIT for c in captions):
         return "Bad Request: message caption is too long"
     return None
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from bot.core.records import Report
 from bot.core.report_flow import ReportFlow, china_time
+from bot.core.telegram_limits import TEXT_LIMIT, telegram_length, telegram_prefix
 from bot.core.types import Button, Reply, ReplyKind
 
 REVIEW_ACTION = "review:"  # review:accept:<report id> | review:reject:<report id>
-TEXT_LIMIT = 4096  # Telegram's longest message text: a longer summary is refused for good
 # What a resident typed, in the order it gives way when a summary would be too long.
 SHORTENED_FIELDS = ("description", "place", "time")
 
@@ -63,13 +63,7 @@ def _fitted(flow: ReportFlow, lang: str, fields: dict[str, str], limit: int) -> 
         if telegram_length(shortened) < telegram_length(fields[name]):  # else keep it whole
             fields = {**fields, name: shortened}
             text = ui("review_summary", lang, **fields)
-    return _prefix(text, limit)  # content with a template this long: cut hard
-
-
-def telegram_length(text: str) -> int:
-    """The length by the strictest count Telegram might apply: UTF-16 code units, in which
-    an emoji takes two. Never less than the number of characters."""
-    return len(text.encode("utf-16-le")) // 2
+    return telegram_prefix(text, limit)  # content with a template this long: cut hard
 
 
 def _marker(flow: ReportFlow, lang: str) -> Callable[[int], str]:
@@ -80,14 +74,8 @@ def _shortened(value: str, over: int, marker: Callable[[int], str]) -> str:
     """`value` at least `over` shorter, its end replaced by the marker (or all of it, when
     that is not enough: the next field gives way too)."""
     longest_marker = telegram_length(marker(len(value)))  # a count can only have fewer digits
-    kept = _prefix(value, telegram_length(value) - over - longest_marker)
+    kept = telegram_prefix(value, telegram_length(value) - over - longest_marker)
     return kept + marker(len(value) - len(kept))
-
-
-def _prefix(text: str, length: int) -> str:
-    """The longest start of `text` no longer than `length`, as `telegram_length` counts (an
-    emoji is never cut in half)."""
-    return text.encode("utf-16-le")[: max(length, 0) * 2].decode("utf-16-le", errors="ignore")
 
 
 def outcome_notice(flow: ReportFlow, report: Report) -> Reply:

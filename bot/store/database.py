@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS reports (
     status TEXT NOT NULL DEFAULT 'pending',       -- pending | accepted | rejected
     delivery TEXT NOT NULL DEFAULT 'queued',      -- queued | media_sent | delivered | refused
     review_messages TEXT NOT NULL DEFAULT '[]',   -- message ids in the review chat
+    delivery_attempts INTEGER NOT NULL DEFAULT 0, -- deliveries that failed by the bot's fault
     created_at REAL NOT NULL,
     decided_at REAL,
     decided_by TEXT                               -- the reviewing officer's name
@@ -98,6 +99,9 @@ CREATE TABLE IF NOT EXISTS report_quota (         -- reports submitted today, fo
 );
 CREATE INDEX IF NOT EXISTS reports_delivery ON reports (delivery, id);
 """
+# Columns added after a table was first released: CREATE TABLE IF NOT EXISTS leaves an
+# older file's table as it was, so each is added to it on opening (with its default).
+ADDED_COLUMNS = (("reports", "delivery_attempts", "INTEGER NOT NULL DEFAULT 0"),)
 
 
 MEMORY = ":memory:"
@@ -181,6 +185,13 @@ class Database:
             self.connection.execute("PRAGMA synchronous=NORMAL")
             self.connection.execute("PRAGMA foreign_keys=ON")
             self.connection.executescript(SCHEMA)
+            self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        for table, column, definition in ADDED_COLUMNS:
+            existing = self.connection.execute(f"PRAGMA table_info({table})").fetchall()
+            if column not in {row[1] for row in existing}:
+                self.connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

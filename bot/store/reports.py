@@ -36,6 +36,7 @@ class ReportStore(Protocol):
     def recent(self, limit: int) -> list[Report]: ...
     def awaiting_decision(self, limit: int) -> list[Report]: ...
     def set_delivery(self, report_id: int, delivery: str, messages: tuple[int, ...]) -> None: ...
+    def failed_attempt(self, report_id: int) -> int: ...
     def decide(self, report_id: int, status: str, reviewer: str, now: float) -> Report | None: ...
     def forget_user(self, user_id: int) -> list[Report]: ...
     def purge(self, before: float, now: float) -> int: ...
@@ -205,6 +206,19 @@ class SqliteReportStore:
             "UPDATE reports SET delivery = ?, review_messages = ? WHERE id = ?",
             (delivery, json.dumps(list(messages)), report_id),
         )
+
+    def failed_attempt(self, report_id: int) -> int:
+        """Count one delivery of the report that failed by the bot's own fault (not Telegram's);
+        the count so far. Stored, so a restart does not give a broken report a fresh start."""
+        with self.db.transaction() as db:
+            db.execute(
+                "UPDATE reports SET delivery_attempts = delivery_attempts + 1 WHERE id = ?",
+                (report_id,),
+            )
+            row = db.execute(
+                "SELECT delivery_attempts FROM reports WHERE id = ?", (report_id,)
+            ).fetchone()
+        return int(row[0]) if row else 0
 
     def decide(self, report_id: int, status: str, reviewer: str, now: float) -> Report | None:
         """Accept or reject a pending report; None if it was already decided (or is gone)."""

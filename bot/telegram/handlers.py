@@ -149,14 +149,17 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await send_reply(message, reply, quote=_is_group(update))
 
 
-async def reply_private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """In a group, a command showing a resident's own data gets a pointer to the private chat
-    (and nothing personal): True when it did."""
+async def reply_private_only(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text_key: str = "personal_private_only"
+) -> bool:
+    """In a group, a command about a resident's own data (their reports, settings, a new
+    report) gets a pointer to the private chat, the `text_key` text, and nothing personal:
+    True when it did."""
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None or chat.type == ChatType.PRIVATE:
         return False
     lang = user_language(update, context) or ""
-    reply = responder_of(context).notice("personal_private_only", lang)
+    reply = responder_of(context).notice(text_key, lang)
     await send_reply(message, reply, quote=True)
     return True
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.config import ascii_whole_number
 from bot.core.insight_replies import insights_text
 from bot.core.types import Reply, ReplyKind
+from bot.numbers import ascii_whole_number
 from bot.store.insights import MAX_SUMMARY_DAYS
 from bot.telegram.admin import admin_command
 from bot.telegram.handlers import INSIGHTS, responder_of, send_reply

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import MessageLimit
 
+from bot.core.telegram_limits import TEXT_LIMIT, telegram_length, telegram_prefix
 from bot.core.types import Reply
 
 BUTTONS_PER_ROW = 2
@@ -18,21 +18,24 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Split at line breaks where possible so that no message exceeds Telegram's limit."""
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split at line breaks where possible so that no message exceeds Telegram's limit, as
+    `telegram_length` counts it (the review summary's count: an emoji takes two)."""
     chunks: list[str] = []
-    current = ""
+    current, current_length = "", 0
     for line in text.splitlines(keepends=True):
-        while len(line) > limit:  # a single over-long line: cut it hard
+        while telegram_length(line) > limit:  # a single over-long line: cut it hard
             if current:
                 chunks.append(current)
-                current = ""
-            chunks.append(line[:limit])
-            line = line[limit:]
-        if len(current) + len(line) > limit:
+                current, current_length = "", 0
+            head = telegram_prefix(line, limit) or line[:1]
+            chunks.append(head)
+            line = line[len(head) :]
+        if current_length + telegram_length(line) > limit:
             chunks.append(current)
-            current = ""
+            current, current_length = "", 0
         current += line
+        current_length += telegram_length(line)
     if current or not chunks:
         chunks.append(current)
     return [c.rstrip("\n") or " " for c in chunks]

@@ -85,8 +85,7 @@ async def start_report(
         await send_reply(message, responder_of(context).answer("helmet.report", lang))
         if settings.review_chat is None or chat.type != ChatType.PRIVATE:
             return
-    if chat.type != ChatType.PRIVATE:
-        await send_reply(message, flow.notice("report_private_only", lang), quote=True)
+    if await reply_private_only(update, context, "report_private_only"):
         return
     store, now = reports_of(context), time.time()
     draft = store.draft(user.id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -32,6 +31,7 @@ from bot.core.report_replies import (
     status_name,
 )
 from bot.core.responder import Responder
+from bot.numbers import ascii_whole_number
 from bot.store.reports import ReportStore
 from bot.telegram.admin import SETTINGS, is_reviewer
 from bot.telegram.handlers import RESPONDER, responder_of, send_reply, with_retries
@@ -42,7 +42,9 @@ log = logging.getLogger(__name__)
 REPORTS = "reports"  # bot_data key: the ReportStore
 DELIVERY = "review_delivery"  # bot_data key: the ReviewDelivery
 _ALBUM_ITEM = {"photo": InputMediaPhoto, "video": InputMediaVideo}
-REPORT_NUMBER = re.compile(r"[0-9]{1,18}")
+# Deliveries of one report that may fail by the bot's own fault (a bug building its message)
+# before it is set aside; Telegram's answers are never counted against a report.
+GIVE_UP_AFTER = 3
 
 
 def report_flow(responder: Responder, settings: Settings) -> ReportFlow:
@@ -86,21 +88,39 @@ class ReviewDelivery:
                 except TelegramError as exc:
                     if not _refused_for_good(exc):
                         log.warning("review chat unreachable (%s); report %s stays queued",
-                                    type(exc).__name__, report.id)  # fmt: skip
+                                    telegram_reason(exc), report.id)  # fmt: skip
                         return self.retry_after
-                    self._set_aside(report, exc)  # and on to the reports behind it
+                    self._set_aside(report, f"refused by Telegram: {exc.message}")
+                except Exception as exc:  # a bug with this one report (its message, say)
+                    if not self._failed_too_often(report, exc):
+                        return self.retry_after  # in order: it may go out next time
+                    self._set_aside(report, f"failed {GIVE_UP_AFTER} times: {type(exc).__name__}")
         return None
 
-    def _set_aside(self, report: Report, exc: TelegramError) -> None:
-        """Keep a report Telegram will never take out of the queue, stored and visible to
-        the operator (`antifraud-bot reports`), so it cannot hold up the ones behind it."""
-        sent = self.store.get(report.id) or report  # what reached the chat before the refusal
+    def _failed_too_often(self, report: Report, exc: Exception) -> bool:
+        """Count a failure that is the bot's, not Telegram's; True once it is the last one.
+        The traceback goes to the (redacting) log for whoever fixes the bug."""
+        attempts = self.store.failed_attempt(report.id)
+        log.error(
+            "report %s could not be delivered (%s, attempt %d of %d)",
+            report.id,
+            type(exc).__name__,
+            attempts,
+            GIVE_UP_AFTER,
+            exc_info=exc,
+        )
+        return attempts >= GIVE_UP_AFTER
+
+    def _set_aside(self, report: Report, reason: str) -> None:
+        """Keep a report that will never go out of the queue, stored and visible to the
+        operator (`antifraud-bot reports`), so it cannot hold up the ones behind it."""
+        sent = self.store.get(report.id) or report  # what reached the chat before it failed
         self.store.set_delivery(report.id, "refused", sent.review_messages)
         log.error(
-            "report %s (%s) refused by Telegram for good (%s); kept as 'refused', not retried",
+            "report %s (%s) set aside for good (%s); kept as 'refused', not retried",
             report.id,
             report.reference,
-            exc.message,
+            reason,
         )
 
     async def _deliver(self, report: Report) -> None:
@@ -200,14 +220,39 @@ class ReviewDelivery:
             log.info("deleted %d reports past the %d-day retention period", removed, days)
 
 
+# Telegram's 400s about the message itself, which no retry changes (Telegram's descriptions,
+# lower-cased; python-telegram-bot drops their "Bad Request: " prefix). Any other 400 ("chat
+# not found", "have no rights to send a message", "TOPIC_CLOSED", "message thread not found")
+# is about the review chat, which an admin can fix: the report waits, queued, until then.
+REFUSED_FOR_GOOD = (
+    "message is too long",
+    "message caption is too long",
+    "can't parse entities",
+    "message text is empty",
+    "text must be non-empty",
+    "wrong file identifier",  # also "wrong file identifier/http url specified"
+    "wrong remote file id",  # "wrong remote file identifier specified", "... id specified"
+    "failed to get http url content",
+    "wrong type of the web page content",
+    "type of file mismatch",
+    "can't use file of type",
+    "photo_invalid_dimensions",
+    "image_process_failed",
+)
+
+
 def _refused_for_good(exc: TelegramError) -> bool:
-    """A 400 that no retry can change: a text too long, bad entities, a file Telegram will
-    not take. A 400 about the chat itself ("chat not found") is the operator's to fix, and
-    like 403s, 5xx answers and network errors it is retried until the chat is back."""
-    if not isinstance(exc, BadRequest):
-        return False
+    """A 400 that no retry can change: this message's text, entities or files. Every other
+    error (another 400, a 403, a 5xx answer, the network) is retried until the chat is back."""
     reason = exc.message.lower()
-    return "chat" not in reason and "peer" not in reason
+    return isinstance(exc, BadRequest) and any(known in reason for known in REFUSED_FOR_GOOD)
+
+
+def telegram_reason(exc: TelegramError) -> str:
+    """'BadRequest: Chat not found': the kind of error and Telegram's own words, so the log
+    says whether the network, the chat or its permissions are at fault."""
+    kind = type(exc).__name__
+    return exc.message if exc.message.startswith(kind) else f"{kind}: {exc.message}"
 
 
 async def start_delivery(application: Application) -> None:
@@ -254,9 +299,8 @@ async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     verdict, _, number = (query.data or "").removeprefix(REVIEW_ACTION).partition(":")
     store = reports_of(context)
-    # ASCII digits only: int() also reads "١" or "²" (forged data), and SQLite no more than
-    # 18 of them.
-    report = store.get(int(number)) if REPORT_NUMBER.fullmatch(number) else None
+    report_id = ascii_whole_number(number)  # int() would also read a forged "١" or "²"
+    report = store.get(report_id) if report_id is not None else None
     if report is None or verdict not in ("accept", "reject"):
         await query.answer(flow.responder.ui("review_gone", lang), show_alert=True)
         return
