@@ -356,7 +356,14 @@ def cmd_run(settings: Settings, responder: Responder) -> int:
     _configure_logging(settings)
     for warning in settings.warnings():
         log.warning("%s", warning)
-    application = build_application(settings, responder, Database(settings.db_path))
+    database = Database(settings.db_path)
+    if database.readable_by_others():
+        log.warning(
+            "ANTIFRAUD_DB=%r can be read by other users of this machine; it holds residents' "
+            "reports: chmod 600 it (and its -wal and -shm files)",
+            settings.db_path,
+        )
+    application = build_application(settings, responder, database)
     if settings.webhook_url:
         application.run_webhook(
             listen=settings.webhook_listen,

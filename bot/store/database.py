@@ -167,6 +167,11 @@ class Database:
             self.connection.close()
             raise DatabaseUnusable(path, _why_unusable(path, str(exc))) from None
 
+    def readable_by_others(self) -> bool:
+        """True for a file other users may read: made before files were created 0600, or
+        copied with a loose mode. It holds report descriptions, places and user ids."""
+        return self.path != MEMORY and Path(self.path).stat().st_mode & 0o077 != 0
+
     def _check_writable(self) -> None:
         """Fail now, with the reason, if the file is read-only: SQLite opens it anyway and
         would fail at the first report or subscription. Nothing is kept (rolled back)."""
