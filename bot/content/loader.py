@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ CONTENT_SECTIONS = (
     "matching",
     "rewrites",
     "areas",
+    "red_flag_words",  # read before red_flags: the flags' patterns use them
     "red_flags",
     "risk",
     "report_kinds",
@@ -279,6 +280,11 @@ class _ContentParts:
     report_kinds: dict[str, ReportKind]
     # where each item was defined, for cross-reference errors
     where: dict[tuple[str, str], Location]
+    red_flag_words: dict[str, str] = field(default_factory=dict)  # {name} -> regex fragment
+    # each flag's patterns and unless as written, compiled once every word list is known
+    red_flag_patterns: dict[str, dict[str, tuple[tuple[str, Location], ...]]] = field(
+        default_factory=dict
+    )
 
 
 def _read_content(folder: Path, errors: list[ContentError]) -> _ContentParts:
@@ -328,6 +334,9 @@ def _read_entry(
         return
     if section == "red_flags":
         _read_red_flag(reader, parts, key, value, line)
+        return
+    if section == "red_flag_words":
+        _read_red_flag_word(reader, parts, key, value, line)
         return
     if section == "rewrites":
         if key not in LANGUAGES:
@@ -420,21 +429,55 @@ def _read_entry(
 FLAG_WEIGHTS = ("high", "medium", "low")
 
 
-def _patterns(
+RED_FLAG_WORD = re.compile(r"\{([a-z][a-z_]*)\}")  # {name}; regex counts are {2} or {0,8}
+
+
+def _read_red_flag_word(
+    reader: _Reader, parts: _ContentParts, key: str, value: Any, line: int
+) -> None:
+    """A named regex fragment (`red_flag_words:`), written once and used as {name}."""
+    what = f"red_flag_words.{key}"
+    if not RED_FLAG_WORD.fullmatch(f"{{{key}}}"):
+        reader.error(line, f"{what}: a word list's name is lower-case letters and _")
+        return
+    if not isinstance(value, str) or not value.strip():
+        reader.error(line, f"{what} must be a non-empty regular expression")
+        return
+    if RED_FLAG_WORD.search(value):
+        reader.error(line, f"{what} uses another word list; write it out instead")
+        return
+    try:
+        re.compile(value)
+    except re.error as exc:
+        reader.error(line, f"{what}: bad regular expression: {exc}")
+        return
+    parts.red_flag_words[key] = value.strip()
+
+
+def _pattern_texts(
     reader: _Reader, mapping: LineDict, key: str, what: str, required: bool
-) -> tuple[re.Pattern[str], ...]:
+) -> tuple[tuple[str, Location], ...]:
     if key not in mapping:
         if required:
             reader.error(mapping.line, f"{what} is missing {key!r}")
         return ()
     texts, lines = reader.string_list(mapping[key], mapping.line_of(key), f"{what}.{key}")
-    compiled = []
-    for text, line in zip(texts, lines, strict=True):
-        try:
-            compiled.append(re.compile(text, re.IGNORECASE))
-        except re.error as exc:
-            reader.error(line, f"{what}.{key}: bad regular expression: {exc}")
-    return tuple(compiled)
+    return tuple(
+        (text, Location(reader.path, line)) for text, line in zip(texts, lines, strict=True)
+    )
+
+
+def _flag_ids(
+    reader: _Reader, parts: _ContentParts, mapping: LineDict, key: str, what: str
+) -> tuple[str, ...]:
+    """A list of other flags' ids (`unless_not_with`, `only_with`), checked once all are read."""
+    if key not in mapping:
+        return ()
+    ids, _ = reader.string_list(mapping[key], mapping.line_of(key), f"{what}.{key}")
+    parts.where[(f"red_flags.{key}", what.removeprefix("red_flags."))] = Location(
+        reader.path, mapping.line_of(key)
+    )
+    return ids
 
 
 def _read_red_flag(reader: _Reader, parts: _ContentParts, key: str, value: Any, line: int) -> None:
@@ -444,7 +487,7 @@ def _read_red_flag(reader: _Reader, parts: _ContentParts, key: str, value: Any, 
         return
     reader.keys(
         mapping,
-        ("weight", "suggests", "patterns", "unless", "unless_not_with", "explain"),
+        ("weight", "suggests", "patterns", "unless", "unless_not_with", "only_with", "explain"),
         ("weight", "patterns", "explain"),
         what,
     )
@@ -452,25 +495,66 @@ def _read_red_flag(reader: _Reader, parts: _ContentParts, key: str, value: Any, 
     if weight not in FLAG_WEIGHTS:
         reader.error(mapping.line_of("weight"), f"{what}.weight must be one of {FLAG_WEIGHTS}")
     suggests = mapping.get("suggests")
-    voided_by: tuple[str, ...] = ()
-    if "unless_not_with" in mapping:
-        voided_by, _ = reader.string_list(
-            mapping["unless_not_with"],
-            mapping.line_of("unless_not_with"),
-            f"{what}.unless_not_with",
-        )
-        parts.where[("red_flags.unless_not_with", key)] = Location(
-            reader.path, mapping.line_of("unless_not_with")
-        )
-    parts.red_flags[key] = RedFlag(
+    parts.red_flag_patterns[key] = {
+        "patterns": _pattern_texts(reader, mapping, "patterns", what, True),
+        "unless": _pattern_texts(reader, mapping, "unless", what, False),
+    }
+    parts.red_flags[key] = RedFlag(  # patterns compiled in _check_red_flags
         key,
         weight,
         str(suggests) if suggests else None,
-        _patterns(reader, mapping, "patterns", what, True),
-        _patterns(reader, mapping, "unless", what, False),
+        (),
+        (),
         reader.localized(mapping, "explain", what),
-        voided_by,
+        _flag_ids(reader, parts, mapping, "unless_not_with", what),
+        _flag_ids(reader, parts, mapping, "only_with", what),
     )
+
+
+def _compile_flag_patterns(
+    texts: tuple[tuple[str, Location], ...], what: str, parts: _ContentParts, error: Any
+) -> tuple[re.Pattern[str], ...]:
+    """Each pattern with its {word} lists written in, compiled; problems named by file:line."""
+    compiled = []
+    for text, where in texts:
+        unknown = [m[1] for m in RED_FLAG_WORD.finditer(text) if m[1] not in parts.red_flag_words]
+        if unknown:
+            known = ", ".join(sorted(parts.red_flag_words)) or "none"
+            error(where, f"{what}: unknown word list {{{unknown[0]}}} (red_flag_words: {known})")
+            continue
+        expanded = RED_FLAG_WORD.sub(lambda m: f"(?:{parts.red_flag_words[m[1]]})", text)
+        try:
+            compiled.append(re.compile(expanded, re.IGNORECASE))
+        except re.error as exc:
+            error(where, f"{what}: bad regular expression: {exc}")
+    return tuple(compiled)
+
+
+def _check_red_flags(intents: dict[str, Intent], parts: _ContentParts, error: Any) -> None:
+    for flag in list(parts.red_flags.values()):
+        what = f"red_flags.{flag.id}"
+        texts = parts.red_flag_patterns[flag.id]
+        parts.red_flags[flag.id] = replace(
+            flag,
+            patterns=_compile_flag_patterns(texts["patterns"], f"{what}.patterns", parts, error),
+            unless=_compile_flag_patterns(texts["unless"], f"{what}.unless", parts, error),
+        )
+        if flag.suggests and flag.suggests not in intents:
+            error(
+                parts.where[("red_flags", flag.id)],
+                f"red flag {flag.id!r} suggests unknown intent {flag.suggests!r}",
+            )
+        for key, others in (
+            ("unless_not_with", flag.unless_not_with),
+            ("only_with", flag.only_with),
+        ):
+            for other in others:
+                if other not in parts.red_flags or other == flag.id:
+                    error(
+                        parts.where[(f"red_flags.{key}", flag.id)],
+                        f"red flag {flag.id!r}: {key} names {other!r}, "
+                        "which is not another red flag",
+                    )
 
 
 def _plain_localized(reader: _Reader, mapping: LineDict, what: str) -> Localized:
@@ -530,19 +614,7 @@ def _check_references(
             _check_placeholders(
                 value, f"ui.{key}.{lang}", parts.where[("ui", key)], parts, known_contacts, error
             )
-    for flag in parts.red_flags.values():
-        if flag.suggests and flag.suggests not in intents:
-            error(
-                parts.where[("red_flags", flag.id)],
-                f"red flag {flag.id!r} suggests unknown intent {flag.suggests!r}",
-            )
-        for other in flag.unless_not_with:
-            if other not in parts.red_flags or other == flag.id:
-                error(
-                    parts.where[("red_flags.unless_not_with", flag.id)],
-                    f"red flag {flag.id!r}: unless_not_with names {other!r}, "
-                    "which is not another red flag",
-                )
+    _check_red_flags(intents, parts, error)
     for key in parts.contacts:
         if key not in known_contacts:
             error(
