@@ -17,9 +17,9 @@ from telegram.ext import Application
 from bot.authoring.fake_api import FakeBotApi
 from bot.authoring.fake_updates import chat_dict, text_message, text_update, update_from, user_dict
 from bot.cli import main
+from bot.content.model import Content, RedFlag
 from bot.core.check_replies import check_reply
 from bot.core.responder import Responder
-from bot.content.model import Content, RedFlag
 from bot.core.scam_check import ScamChecker, defang, required_literals
 from bot.privacy import configure_logging
 
