@@ -199,16 +199,20 @@ class ScamChecker:
         self.high = content.risk_levels.get("high", 5.0)
         self.medium = content.risk_levels.get("medium", 2.0)
 
-    def _find(self, flag: RedFlag, text: str, ends: list[int], exempt: bool = True) -> str | None:
+    def _find(self, flag: RedFlag, text: str, ends: list[int]) -> tuple[str | None, str | None]:
+        """The flag's first match its `unless` does not exempt, and its first match at all."""
+        first = None
         for pattern in flag.patterns:
             for match in self._matches(pattern, text):
-                if not match.group(0).strip():
+                quote = match.group(0).strip()
+                if not quote:
                     continue
+                first = first or quote
                 sentence = _sentence(text, ends, match.start(), match.end())
-                if exempt and any(u.search(sentence) for u in flag.unless):
-                    continue  # e.g. a bank's "never tell anyone this code"
-                return match.group(0).strip()
-        return None
+                if not any(u.search(sentence) for u in flag.unless):
+                    return quote, first
+                # else e.g. a bank's "never tell anyone this code": look on
+        return None, first
 
     def _found(self, text: str, ends: list[int]) -> dict[str, str]:
         """Each flag that counts, with its quote, in content order.
@@ -221,19 +225,14 @@ class ScamChecker:
         ever added, never removed, so the result is the smallest set that obeys the rules,
         whatever order the flags are listed in.
         """
-        exempted = {f.id: self._find(f, text, ends) for f in self.flags}
-        unexempted = {
-            f.id: self._find(f, text, ends, exempt=False)
-            for f in self.flags
-            if f.unless_not_with and exempted[f.id] is None
-        }
+        matched = {f.id: self._find(f, text, ends) for f in self.flags}
         counted: dict[str, str] = {}
         while True:
             now = {}
             for flag in self.flags:
-                quote = exempted[flag.id]
+                quote, first = matched[flag.id]
                 if quote is None and any(other in counted for other in flag.unless_not_with):
-                    quote = unexempted.get(flag.id)
+                    quote = first
                 if quote is not None and (
                     not flag.only_with or any(other in counted for other in flag.only_with)
                 ):
