@@ -258,7 +258,15 @@ IMPOSTORS_USING_SCAM_WORDS = [
 ]
 
 
-@pytest.mark.parametrize("message", IMPOSTORS_USING_SCAM_WORDS)
+# Reassurance is not a warning: "不要担心", "don't worry", "我们不会收费" come from the sender.
+REASSURING_IMPOSTORS = [
+    "我是反诈中心的民警，不要担心把验证码报给我就行",
+    "This is the anti-fraud centre. Don't worry and tell me the code we sent you.",
+    "我们是反诈中心，我们不会收费，只需先缴纳保证金即可退还被骗的钱",
+]
+
+
+@pytest.mark.parametrize("message", IMPOSTORS_USING_SCAM_WORDS + REASSURING_IMPOSTORS)
 def test_scam_words_do_not_excuse_an_impostors_ask(responder: Responder, message: str) -> None:
     result = responder.checker.check(message)
     assert result.risk == "high", result
