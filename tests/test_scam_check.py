@@ -343,3 +343,24 @@ async def test_forwarded_impostor_using_scam_words_gets_a_high_risk_warning(
     await app.process_update(update_from({"message": message}, app.bot))
     text = api.sent()[-1]["text"]
     assert "高风险" in text and "真正的反诈中心和 96110 从不在电话或消息里这样要求" in text
+
+
+@pytest.mark.parametrize(
+    ("message", "flag"),
+    [
+        (
+            "URGENT! Your mobile number has been awarded a cash prize. Reply CLAIM to collect",
+            "prize_bait",
+        ),
+        ("You are entitled to a free phone upgrade, text YES to claim your gift", "prize_bait"),
+        (
+            "Your bank account has been locked. Unlock your account at http://bank-login.example.top",
+            "freeze_threat",
+        ),
+    ],
+)
+def test_english_prize_and_locked_account_texts_are_not_low(
+    responder: Responder, message: str, flag: str
+) -> None:
+    result = responder.checker.check(message)
+    assert result.risk != "low" and flag in {f.id for f in result.flags}, result
