@@ -168,6 +168,33 @@ def test_unless_not_with_naming_an_unknown_flag(tree: Path) -> None:
     _assert_error(_errors(tree), path, line, "unless_not_with names 'no_such_flag'")
 
 
+def test_only_with_naming_an_unknown_flag(tree: Path) -> None:
+    path = tree / "content" / "red_flags.yaml"
+    line = _edit(path, "    only_with: [credentials,", "    only_with: [no_such_flag,")
+    _assert_error(_errors(tree), path, line, "only_with names 'no_such_flag'")
+
+
+def test_pattern_using_an_unknown_word_list(tree: Path) -> None:
+    path = tree / "content" / "red_flags.yaml"
+    line = _edit(path, '      - "{is_a_scam}"\n', '      - "{is_a_scamm}"\n')
+    _assert_error(_errors(tree), path, line, "unknown word list {is_a_scamm}")
+
+
+def test_word_list_that_is_no_regular_expression(tree: Path) -> None:
+    path = tree / "content" / "red_flags.yaml"
+    line = _edit(path, "  scam_talk: 诈骗|", "  scam_talk: (诈骗|")
+    _assert_error(_errors(tree), path, line, "red_flag_words.scam_talk: bad regular expression")
+
+
+def test_word_lists_are_written_into_the_patterns(tree: Path) -> None:
+    """An edit to a word list changes every flag that uses it."""
+    path = tree / "content" / "red_flags.yaml"
+    _edit(path, "  scam_talk: 诈骗|", "  scam_talk: 宣传月|诈骗|")
+    content = load_content(tree / "intents", tree / "content", CONTACT_VARIABLES)
+    assert any(u.search("宣传月") for u in content.red_flags["task_rebate"].unless)
+    assert not any(u.search("宣传月") for u in content.red_flags["credentials"].unless)
+
+
 # Issue 12, finding 18: the content says what the source reports say, in both languages.
 @pytest.fixture(scope="module")
 def shipped() -> Content:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,11 +15,12 @@ import yaml
 from telegram.ext import Application
 
 from bot.authoring.fake_api import FakeBotApi
-from bot.authoring.fake_updates import text_update
+from bot.authoring.fake_updates import chat_dict, text_message, text_update, update_from, user_dict
 from bot.cli import main
+from bot.content.model import Content, RedFlag
 from bot.core.check_replies import check_reply
 from bot.core.responder import Responder
-from bot.core.scam_check import defang, required_literals
+from bot.core.scam_check import ScamChecker, defang, required_literals
 from bot.privacy import configure_logging
 
 EVAL = yaml.safe_load((Path(__file__).parent / "data" / "scam_eval.yaml").read_text("utf-8"))
@@ -166,6 +170,12 @@ def test_posing_as_the_anti_fraud_centre_is_flagged(responder: Responder, messag
         "【反诈中心】陌生人要验证码的都是骗子，请勿泄露。",
         "反诈中心提醒您：任何人让你开启屏幕共享都不要理会。",
         "您的手续费已退还，请注意查收。",
+        # warnings that name the asks they warn about
+        "【反诈中心】提醒：凡是自称反诈中心要你转账的都是骗子",
+        "国家反诈中心提醒：不要向任何人提供验证码，也不要开启屏幕共享。",
+        "警方提醒：声称能帮你追回被骗损失的都是骗子，切勿交纳任何手续费。",
+        "The anti-fraud centre will never ask you to share your screen or pay a fee.",
+        "Do not pay any fee to anyone who says they can recover your lost money.",
     ],
 )
 def test_genuine_anti_fraud_notices_stay_low(responder: Responder, notice: str) -> None:
@@ -231,3 +241,126 @@ def test_defanged_links_keep_the_text_after_them() -> None:
 )
 def test_the_centres_name_alone_is_no_warning_sign(responder: Responder, message: str) -> None:
     assert responder.checker.check(message).flags == ()
+
+
+# Finding 17, review: scam words (诈骗, 骗子, fraud) exempted the asks again, so an impostor who
+# said them was rated low. Only a warning's own wording next to the ask exempts it.
+IMPOSTORS_USING_SCAM_WORDS = [
+    "我是反诈中心民警，你被诈骗的钱已经找回，请先缴纳保证金",
+    "我是反诈中心工作人员，为防诈骗请把验证码告诉我",
+    "反诈中心通知：你被诈骗的资金已冻结，需要先交手续费才能退还",
+    "我们是96110反诈专线，为了防止你再被骗，请下载这个app配合调查",
+    "反诈中心民警提醒：这不是骗局，请提供你的银行卡号核实身份",
+    "我是反诈中心的，别担心，把验证码报给我就行",
+    "This is the anti-fraud centre, to protect you from fraud please share your screen",
+    "We are calling from the anti-fraud hotline: your scammed money has been recovered, "
+    "pay the handling fee first",
+]
+
+
+# Reassurance is not a warning: "不要担心", "don't worry", "我们不会收费" come from the sender.
+REASSURING_IMPOSTORS = [
+    "我是反诈中心的民警，不要担心把验证码报给我就行",
+    "This is the anti-fraud centre. Don't worry and tell me the code we sent you.",
+    "我们是反诈中心，我们不会收费，只需先缴纳保证金即可退还被骗的钱",
+]
+
+
+@pytest.mark.parametrize("message", IMPOSTORS_USING_SCAM_WORDS + REASSURING_IMPOSTORS)
+def test_scam_words_do_not_excuse_an_impostors_ask(responder: Responder, message: str) -> None:
+    result = responder.checker.check(message)
+    assert result.risk == "high", result
+    assert "impersonation_antifraud" in {f.id for f in result.flags}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "你被骗的钱已经追回，需先缴纳手续费才能到账",
+        "Your scammed money has been recovered, pay the handling fee to release it",
+    ],
+)
+def test_a_fee_to_recover_lost_money_is_high_risk(responder: Responder, message: str) -> None:
+    result = responder.checker.check(message)
+    assert result.risk == "high", result
+    assert {"recovery_bait", "advance_fee"} <= {f.id for f in result.flags}
+
+
+def _flag(flag_id: str, pattern: str, unless: str = "", **rules: tuple[str, ...]) -> RedFlag:
+    return RedFlag(
+        flag_id,
+        "high",
+        None,
+        (re.compile(pattern),),
+        (re.compile(unless),) if unless else (),
+        {"zh": flag_id, "en": flag_id},
+        **rules,
+    )
+
+
+def _found(content: Content, flags: list[RedFlag], text: str) -> set[str]:
+    checker = ScamChecker(replace(content, red_flags={f.id: f for f in flags}))
+    return {f.id for f in checker.check(text).flags}
+
+
+def test_flag_rules_do_not_depend_on_the_order_of_the_flags(content: Content) -> None:
+    """A chain (c voids b's exemption, b voids a's; d only with a) in either order."""
+    flags = [
+        _flag("a", "aaa", unless="notice", unless_not_with=("b",)),
+        _flag("b", "bbb", unless="notice", unless_not_with=("c",)),
+        _flag("c", "ccc"),
+        _flag("d", "ddd", only_with=("a",)),
+    ]
+    text = "notice aaa bbb ccc ddd"
+    assert _found(content, flags, text) == {"a", "b", "c", "d"}
+    assert _found(content, flags[::-1], text) == {"a", "b", "c", "d"}
+    assert _found(content, flags, "notice aaa bbb ddd") == set()
+
+
+def test_shipped_flags_in_reverse_order_rate_every_message_the_same(content: Content) -> None:
+    forward = ScamChecker(content)
+    backward = ScamChecker(replace(content, red_flags=dict(reversed(content.red_flags.items()))))
+    texts = [
+        *IMPOSTORS_USING_SCAM_WORDS,
+        *(m for side in ("scams", "ordinary") for g in EVAL[side].values() for m in g["messages"]),
+    ]
+    for text in texts:
+        ahead, behind = forward.check(text), backward.check(text)
+        assert (ahead.risk, ahead.points) == (behind.risk, behind.points), text
+        assert {f.id for f in ahead.flags} == {f.id for f in behind.flags}, text
+
+
+async def test_forwarded_impostor_using_scam_words_gets_a_high_risk_warning(
+    app: Application, api: FakeBotApi
+) -> None:
+    user = user_dict(1001, language_code="zh-hans")
+    message = text_message(IMPOSTORS_USING_SCAM_WORDS[1], user, chat_dict(1001))
+    message["forward_origin"] = {
+        "type": "hidden_user",
+        "sender_user_name": "反诈中心",
+        "date": int(time.time()),
+    }
+    await app.process_update(update_from({"message": message}, app.bot))
+    text = api.sent()[-1]["text"]
+    assert "高风险" in text and "真正的反诈中心和 96110 从不在电话或消息里这样要求" in text
+
+
+@pytest.mark.parametrize(
+    ("message", "flag"),
+    [
+        (
+            "URGENT! Your mobile number has been awarded a cash prize. Reply CLAIM to collect",
+            "prize_bait",
+        ),
+        ("You are entitled to a free phone upgrade, text YES to claim your gift", "prize_bait"),
+        (
+            "Your bank account has been locked. Unlock your account at http://bank-login.example.top",
+            "freeze_threat",
+        ),
+    ],
+)
+def test_english_prize_and_locked_account_texts_are_not_low(
+    responder: Responder, message: str, flag: str
+) -> None:
+    result = responder.checker.check(message)
+    assert result.risk != "low" and flag in {f.id for f in result.flags}, result

@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.content.intents import read_intents
 from bot.content.model import Content
 from bot.content.reader import ContentError, InvalidContent
+from bot.content.red_flags import compile_red_flags
 from bot.content.references import check_references, check_required
 from bot.content.sections import read_content
 
@@ -32,6 +33,7 @@ def load_content(
         raise InvalidContent(errors)
     check_references(intents, parts, errors, known_contacts)
     check_required(parts, content_dir, errors)
+    flags = compile_red_flags(parts.red_flags, parts.red_flag_words, errors)
     if errors:
         raise InvalidContent(errors)
     return Content(
@@ -47,7 +49,7 @@ def load_content(
         settings=parts.matching,
         rewrites=parts.rewrites,
         areas=parts.areas,
-        red_flags=parts.red_flags,
+        red_flags=flags,
         risk_levels=parts.risk,
         report_kinds=parts.report_kinds,
     )

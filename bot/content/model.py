@@ -85,6 +85,9 @@ class RedFlag:
     # Flags that void the `unless` exemption: a warning's wording does not excuse a message
     # that also asks for money, a code, an install or the screen.
     unless_not_with: tuple[str, ...] = ()
+    # When not empty, this flag counts only if one of these flags counts too (a claim to be
+    # the anti-fraud centre is a warning sign only next to an ask).
+    only_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

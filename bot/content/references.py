@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.content.model import Intent, Location
 from bot.content.reader import ContentError
+from bot.content.red_flags import check_red_flags
 from bot.content.replies import PLACEHOLDER, REQUIRED_UI
 from bot.content.sections import ContentParts
 
@@ -59,19 +60,7 @@ def check_references(
             check_placeholders(
                 value, f"ui.{key}.{lang}", parts.where[("ui", key)], parts, known_contacts, error
             )
-    for flag in parts.red_flags.values():
-        if flag.suggests and flag.suggests not in intents:
-            error(
-                parts.where[("red_flags", flag.id)],
-                f"red flag {flag.id!r} suggests unknown intent {flag.suggests!r}",
-            )
-        for other in flag.unless_not_with:
-            if other not in parts.red_flags or other == flag.id:
-                error(
-                    parts.where[("red_flags.unless_not_with", flag.id)],
-                    f"red flag {flag.id!r}: unless_not_with names {other!r}, "
-                    "which is not another red flag",
-                )
+    check_red_flags(parts.red_flags, intents, parts.where, error)
     for key in parts.contacts:
         if key not in known_contacts:
             error(

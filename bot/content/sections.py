@@ -15,7 +15,6 @@ from bot.content.model import (
     Localized,
     Location,
     Menu,
-    RedFlag,
     ReplyText,
     ReportKind,
     Source,
@@ -37,6 +36,7 @@ SECTIONS: dict[str, EntryReader] = {
     "matching": matching.read_setting,
     "rewrites": matching.read_rewrites,
     "areas": contacts.read_area,
+    "red_flag_words": red_flags.read_red_flag_word,
     "red_flags": red_flags.read_red_flag,
     "risk": red_flags.read_risk,
     "report_kinds": report_kinds.read_report_kind,
@@ -56,7 +56,8 @@ class ContentParts:
     matching: dict[str, float] = field(default_factory=dict)
     rewrites: dict[str, dict[str, str]] = field(default_factory=dict)
     areas: dict[str, Localized] = field(default_factory=dict)
-    red_flags: dict[str, RedFlag] = field(default_factory=dict)
+    red_flag_words: dict[str, str] = field(default_factory=dict)  # {name} -> regex fragment
+    red_flags: dict[str, red_flags.RedFlagDraft] = field(default_factory=dict)
     risk: dict[str, float] = field(default_factory=dict)
     report_kinds: dict[str, ReportKind] = field(default_factory=dict)
     # where each item was defined, for cross-reference errors

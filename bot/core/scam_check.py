@@ -199,30 +199,47 @@ class ScamChecker:
         self.high = content.risk_levels.get("high", 5.0)
         self.medium = content.risk_levels.get("medium", 2.0)
 
-    def _find(self, flag: RedFlag, text: str, ends: list[int], exempt: bool = True) -> str | None:
+    def _find(self, flag: RedFlag, text: str, ends: list[int]) -> tuple[str | None, str | None]:
+        """The flag's first match its `unless` does not exempt, and its first match at all."""
+        first = None
         for pattern in flag.patterns:
             for match in self._matches(pattern, text):
-                if not match.group(0).strip():
+                quote = match.group(0).strip()
+                if not quote:
                     continue
+                first = first or quote
                 sentence = _sentence(text, ends, match.start(), match.end())
-                if exempt and any(u.search(sentence) for u in flag.unless):
-                    continue  # e.g. a bank's "never tell anyone this code"
-                return match.group(0).strip()
-        return None
+                if not any(u.search(sentence) for u in flag.unless):
+                    return quote, first
+                # else e.g. a bank's "never tell anyone this code": look on
+        return None, first
 
     def _found(self, text: str, ends: list[int]) -> dict[str, str]:
-        """Each flag found, with its quote, in content order.
+        """Each flag that counts, with its quote, in content order.
 
-        A flag's `unless` exemption is void when one of its `unless_not_with` flags is found
-        too: "我是反诈中心民警" is not a notice when the same message asks for the code.
+        First every flag is matched on its own: with its `unless` exemption, and (if it has
+        `unless_not_with`) without it. Then the rules between flags are applied until nothing
+        changes: a flag counts when it matched unexempted, or matched at all and one of its
+        `unless_not_with` flags counts ("我是反诈中心民警" is no notice when the message asks
+        for the code); and, if it has `only_with`, one of those counts too. A flag is only
+        ever added, never removed, so the result is the smallest set that obeys the rules,
+        whatever order the flags are listed in.
         """
-        quotes = {f.id: q for f in self.flags if (q := self._find(f, text, ends)) is not None}
-        for flag in self.flags:
-            if flag.id not in quotes and any(other in quotes for other in flag.unless_not_with):
-                quote = self._find(flag, text, ends, exempt=False)
-                if quote is not None:
-                    quotes[flag.id] = quote
-        return {f.id: quotes[f.id] for f in self.flags if f.id in quotes}
+        matched = {f.id: self._find(f, text, ends) for f in self.flags}
+        counted: dict[str, str] = {}
+        while True:
+            now = {}
+            for flag in self.flags:
+                quote, first = matched[flag.id]
+                if quote is None and any(other in counted for other in flag.unless_not_with):
+                    quote = first
+                if quote is not None and (
+                    not flag.only_with or any(other in counted for other in flag.only_with)
+                ):
+                    now[flag.id] = quote
+            if now.keys() == counted.keys():
+                return now
+            counted = now
 
     def _matches(self, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
         """The pattern's matches, reading only around the places where they can be.
