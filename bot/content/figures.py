@@ -13,10 +13,9 @@ FIGURE_KEYS = ("value", "display", "counts", "place", "period", "source")
 
 def read_figure(reader: SchemaReader, key: str, value: Any, line: int) -> Figure | None:
     what = f"figures.{key}"
-    mapping = reader.mapping(value, line, what)
+    mapping = reader.entry(value, line, what, FIGURE_KEYS)
     if mapping is None:
         return None
-    reader.keys(mapping, FIGURE_KEYS, FIGURE_KEYS, what)
     number = mapping.get("value")
     if not reader.number(number):
         reader.error(mapping.line_of("value"), f"{what}.value must be a number")
@@ -34,13 +33,11 @@ def read_figure(reader: SchemaReader, key: str, value: Any, line: int) -> Figure
 
 def read_source(reader: SchemaReader, key: str, value: Any, line: int) -> Source | None:
     what = f"sources.{key}"
-    mapping = reader.mapping(value, line, what)
+    mapping = reader.entry(value, line, what, ("title", "document"))
     if mapping is None:
         return None
-    reader.keys(mapping, ("title", "document"), ("title", "document"), what)
     return Source(key, reader.text(mapping, "title", what), reader.text(mapping, "document", what))
 
 
 def read_place(reader: SchemaReader, key: str, value: Any, line: int) -> Localized | None:
-    mapping = reader.mapping(value, line, f"places.{key}")
-    return None if mapping is None else reader.plain_localized(mapping, f"places.{key}")
+    return reader.localized_entry(value, line, f"places.{key}")

@@ -119,6 +119,19 @@ class SchemaReader:
                 self.error(value.line_of(index), f"{what} items must be non-empty text")
         return tuple(items), tuple(lines)
 
+    def entry(self, value: Any, line: int, what: str, keys: tuple[str, ...]) -> LineDict | None:
+        """One section entry that is a mapping with exactly these keys, all required; None,
+        with the error recorded, when it is no mapping at all."""
+        mapping = self.mapping(value, line, what)
+        if mapping is not None:
+            self.keys(mapping, keys, keys, what)
+        return mapping
+
+    def localized_entry(self, value: Any, line: int, what: str) -> Localized | None:
+        """One section entry that is itself {zh: ..., en: ...}."""
+        mapping = self.mapping(value, line, what)
+        return None if mapping is None else self.plain_localized(mapping, what)
+
     def plain_localized(self, mapping: LineDict, what: str) -> Localized:
         """A mapping that is itself {zh: ..., en: ...}."""
         self.keys(mapping, LANGUAGES, (), what)

@@ -37,10 +37,9 @@ REQUIRED_UI = (
 
 def read_reply(reader: SchemaReader, key: str, value: Any, line: int) -> ReplyText | None:
     what = f"replies.{key}"
-    mapping = reader.mapping(value, line, what)
+    mapping = reader.entry(value, line, what, ("title", "text"))
     if mapping is None:
         return None
-    reader.keys(mapping, ("title", "text"), ("title", "text"), what)
     return ReplyText(
         key,
         reader.localized(mapping, "title", what),
@@ -50,16 +49,14 @@ def read_reply(reader: SchemaReader, key: str, value: Any, line: int) -> ReplyTe
 
 
 def read_ui(reader: SchemaReader, key: str, value: Any, line: int) -> Localized | None:
-    mapping = reader.mapping(value, line, f"ui.{key}")
-    return None if mapping is None else reader.plain_localized(mapping, f"ui.{key}")
+    return reader.localized_entry(value, line, f"ui.{key}")
 
 
 def read_menu(reader: SchemaReader, key: str, value: Any, line: int) -> Menu | None:
     what = f"menus.{key}"
-    mapping = reader.mapping(value, line, what)
+    mapping = reader.entry(value, line, what, ("label", "prompt", "items"))
     if mapping is None:
         return None
-    reader.keys(mapping, ("label", "prompt", "items"), ("label", "prompt", "items"), what)
     items, _ = reader.string_list(mapping.get("items"), mapping.line_of("items"), f"{what}.items")
     return Menu(
         key,

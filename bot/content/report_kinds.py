@@ -10,10 +10,9 @@ from bot.content.reader import SchemaReader
 
 def read_report_kind(reader: SchemaReader, key: str, value: Any, line: int) -> ReportKind | None:
     what = f"report_kinds.{key}"
-    mapping = reader.mapping(value, line, what)
+    mapping = reader.entry(value, line, what, ("label", "media"))
     if mapping is None:
         return None
-    reader.keys(mapping, ("label", "media"), ("label", "media"), what)
     media = mapping.get("media")
     if media not in ("required", "optional"):
         reader.error(mapping.line_of("media"), f"{what}.media must be required or optional")
