@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.config import CONTACT_VARIABLES, ConfigError, Settings
 from bot.content.checks import example_conflicts
-from bot.content.loader import InvalidContent, load_content
+from bot.content.loader import ContentError, InvalidContent, load_content
 from bot.core.responder import Responder
 from bot.core.types import Reply, Turn
 
@@ -21,17 +21,28 @@ if TYPE_CHECKING:  # imported lazily at run time: `chat` and `match` need no Tel
     from bot.store.database import Database
 
 
-def load_responder(settings: Settings) -> Responder:
+def load_responder(settings: Settings, warnings: list[ContentError] | None = None) -> Responder:
     """Load and validate the content; raises InvalidContent listing every problem.
 
     This includes the examples that the matcher itself would answer with another intent,
     so every entry point (the bot, the offline chat, `match`) refuses the same content.
+    The semantic model (ANTIFRAUD_SEMANTIC) is loaded once per process and injected here;
+    its example vectors come from the cache in ANTIFRAUD_CACHE_DIR. Problems that do not
+    stop the content from loading are appended to `warnings`.
     """
+    from bot.models.cache import CachedExampleVectors
+    from bot.models.loader import load_encoder
+
     content = load_content(settings.intents_dir, settings.content_dir, CONTACT_VARIABLES)
-    responder = Responder(content, settings.contacts, settings.default_lang)
-    conflicts = example_conflicts(content, responder.index.settings, responder.index)
-    if conflicts:
-        raise InvalidContent(conflicts)
+    encoder = load_encoder(settings.semantic)
+    vectors = CachedExampleVectors(encoder, settings.cache_dir) if encoder else None
+    responder = Responder(content, settings.contacts, settings.default_lang, encoder, vectors)
+    conflicts = example_conflicts(content, responder.matcher)
+    if warnings is not None:
+        warnings.extend(c for c in conflicts if c.warning)
+    errors = [c for c in conflicts if not c.warning]
+    if errors:
+        raise InvalidContent(errors)
     return responder
 
 
@@ -46,6 +57,8 @@ def _match_result(responder: Responder, text: str, lang: str | None) -> dict[str
         "runner_up": result.runner_up,
         "choices": list(result.choices),
         "lang": result.lang,
+        "stage": result.stage,
+        "semantic_score": result.semantic_score,
     }
 
 
@@ -312,17 +325,22 @@ def cmd_reports(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
 
 
 def cmd_validate(settings: Settings, out: TextIO) -> int:
+    warnings: list[ContentError] = []
     try:
-        responder = load_responder(settings)
+        responder = load_responder(settings, warnings)
     except InvalidContent as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
         print(f"{len(exc.errors)} problem(s) found", file=sys.stderr)
         return 1
     content = responder.content
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    stage = "lexical and semantic" if responder.matcher.semantic else "lexical only"
     print(
         f"OK: {len(content.intents)} intents, {len(content.replies)} replies, "
-        f"{len(content.figures)} figures, {len(content.menus)} menus",
+        f"{len(content.figures)} figures, {len(content.menus)} menus; matching: {stage}"
+        + (f"; {len(warnings)} warning(s)" if warnings else ""),
         file=out,
     )
     return 0

@@ -11,7 +11,7 @@ from bot.cli import main
 from bot.config import CONTACT_VARIABLES
 from bot.content.checks import example_conflicts
 from bot.content.loader import ContentError, InvalidContent, load_content
-from bot.core.matcher import MatchSettings
+from bot.core.responder import Responder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,7 +115,7 @@ def test_example_that_matches_another_intent_better(tree: Path) -> None:
         "        - 对方自称公安局说我涉嫌洗钱要转到安全账户\n",
     )
     content = load_content(tree / "intents", tree / "content", CONTACT_VARIABLES)
-    errors = example_conflicts(content, MatchSettings(**content.settings))
+    errors = example_conflicts(content, Responder(content).matcher)
     _assert_error(errors, path, line, "matches fraud.police_impersonation better")
 
 
@@ -123,7 +123,7 @@ def test_example_listed_under_two_intents(tree: Path) -> None:
     path = tree / "intents" / "helmet.yaml"
     line = _edit(path, "        - 骑电动车要戴头盔吗\n", "        - 什么是杀猪盘\n")
     content = load_content(tree / "intents", tree / "content", CONTACT_VARIABLES)
-    errors = example_conflicts(content, MatchSettings(**content.settings))
+    errors = example_conflicts(content, Responder(content).matcher)
     _assert_error(errors, path, line, "is also an example of fraud.investment_romance")
 
 

@@ -45,7 +45,22 @@ CONTENT_SECTIONS = (
     "risk",
     "report_kinds",
 )
-MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead", "clear_ratio"}
+# The lexical stage's thresholds (bot.core.matcher.MatchSettings), then the fitted decision
+# that combines it with the semantic stage (bot.core.decision.BlendSettings).
+MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead", "clear_ratio"} | {
+    "semantic_weight",
+    "semantic_floor",
+    "answer_at",
+    "suggest_at",
+    "skip_model_score",
+    "skip_model_length",
+    "bias",
+    "w_combined",
+    "w_lead",
+    "w_semantic",
+    "w_semantic_lead",
+    "w_agree",
+}
 
 
 @dataclass(frozen=True)
@@ -54,9 +69,10 @@ class ContentError:
     line: int
     message: str
     unparsed: bool = False  # the file could not be read as YAML at all
+    warning: bool = False  # worth fixing, but the content still loads
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 class InvalidContent(Exception):
