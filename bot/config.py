@@ -151,7 +151,7 @@ class Settings:
             reviewers=reviewers,
             review_keep=review_keep,
             semantic=semantic,
-            cache_dir=Path(get("ANTIFRAUD_CACHE_DIR") or _default_cache_dir(env)),
+            cache_dir=Path(get("ANTIFRAUD_CACHE_DIR") or _default_cache_dir(env)).expanduser(),
             report_daily_limit=_whole_number(
                 get("ANTIFRAUD_REPORT_DAILY_LIMIT"), "ANTIFRAUD_REPORT_DAILY_LIMIT", 3, 1, 100
             ),
