@@ -121,7 +121,9 @@ def test_out_of_scope_falls_back_at_least_90_percent(heldout: dict, shipped: Res
     assert rate >= 0.90, f"fallback rate {rate:.3f}; answered: {wrong}"
 
 
-def test_lexical_stage_alone_still_holds_the_heldout_set(heldout: dict, responder: Responder) -> None:
+def test_lexical_stage_alone_still_holds_the_heldout_set(
+    heldout: dict, responder: Responder
+) -> None:
     # Without the model (another CPU, ANTIFRAUD_SEMANTIC=off) the bot matches as before.
     accuracy, misses = _top1(heldout, responder)
     assert accuracy >= 0.92, f"accuracy {accuracy:.3f}; misses: {misses}"

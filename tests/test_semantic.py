@@ -84,8 +84,8 @@ def test_semantic_setting_is_checked() -> None:
     assert Settings.from_env({"ANTIFRAUD_SEMANTIC": "OFF"}).semantic == "off"
     with pytest.raises(ConfigError, match="ANTIFRAUD_SEMANTIC"):
         Settings.from_env({"ANTIFRAUD_SEMANTIC": "bert"})
-    folder = Settings.from_env({"ANTIFRAUD_CACHE_DIR": "/tmp/x"}).cache_dir
-    assert folder == Path("/tmp/x")
+    folder = Settings.from_env({"ANTIFRAUD_CACHE_DIR": "~/vectors"}).cache_dir
+    assert folder == Path.home() / "vectors"
 
 
 def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
