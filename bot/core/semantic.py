@@ -71,7 +71,8 @@ class SemanticIndex:
         example. `exclude` leaves one example row out (validation, cross-validation)."""
         return self.scores_for(self.vector(text), exclude)
 
-    def scores_for(self, vector: np.ndarray, exclude: int | None = None) -> np.ndarray:
+    def scores_for(self, vector: np.ndarray, exclude: int | np.ndarray | None = None) -> np.ndarray:
+        """As `scores`, for a vector; `exclude` may be several rows (cross-validation folds)."""
         cosines = self.vectors @ vector
         if exclude is not None:
             cosines[exclude] = -1.0
