@@ -20,6 +20,7 @@ import pytest
 from bot.config import CONTACT_VARIABLES, ConfigError, Settings
 from bot.content.checks import example_conflicts
 from bot.content.loader import load_content
+from bot.core.decision import BlendSettings
 from bot.core.responder import Responder
 from bot.models.cache import CachedExampleVectors
 
@@ -169,7 +170,10 @@ def test_validate_warns_when_the_combined_matcher_prefers_another_intent(tmp_pat
     lexical_only = Responder(content)
     encoder = IntentVectors(lexical_only, "zzkq vvxw qqjj", means="safety.drugs")
     assert example_conflicts(content, lexical_only.matcher) == []
-    conflicts = example_conflicts(content, Responder(content, encoder=encoder).matcher)
+    matcher = Responder(content, encoder=encoder).matcher
+    # Whatever the fitted figures, a decision that trusts the semantic stage outright:
+    matcher.blend = BlendSettings(bias=-5.0, w_semantic=10.0, answer_at=0.5, suggest_at=0.3)
+    conflicts = example_conflicts(content, matcher)
     located = [c for c in conflicts if c.path == path and c.line == line]
     assert len(located) == 1 and located[0].warning
     assert "matches safety.drugs better (blend stage" in str(located[0])
