@@ -52,15 +52,15 @@ from bot.models.cache import CachedExampleVectors
 from bot.models.loader import load_encoder
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT_OF_SCOPE = ROOT / "tests" / "data" / "dev_out_of_scope.yaml"
-PARAPHRASES = ROOT / "tests" / "data" / "heldout.yaml"
+DATA = ROOT / "tests" / "data"
+OUT_OF_SCOPE, PARAPHRASES = "dev_out_of_scope.yaml", "heldout.yaml"
 FOLDS = 3
 BEGIN, END = "# -- fitted by python -m bench.fit_matching", "# -- end of fitted settings"
 _FITTED = re.compile(rf"  {re.escape(BEGIN)}.*?{re.escape(END)}\n?", re.S)
 
 
 def _samples(
-    responder: Responder, folds: int = FOLDS
+    responder: Responder, folder: Path, folds: int = FOLDS
 ) -> tuple[list[Evidence], list[int], list[Evidence]]:
     """K-fold evidence for every example (with its intent): each fold's examples matched
     against both indexes built without that fold; and out-of-scope evidence (full index).
@@ -101,7 +101,7 @@ def _samples(
             evidence[n] = Evidence(scores, cosines, text_length(text))
     examples = [e for e in evidence if e is not None]
     labels = [position[intent_id] for intent_id, _, _ in keys]
-    data = yaml.safe_load(OUT_OF_SCOPE.read_text(encoding="utf-8"))
+    data = yaml.safe_load((folder / OUT_OF_SCOPE).read_text(encoding="utf-8"))
     out_of_scope = [_evidence(matcher, t) for t in data["out_of_scope"]]
     return examples, labels, out_of_scope
 
@@ -164,20 +164,20 @@ def _utility(right: np.ndarray, answered: np.ndarray, oos_answered: np.ndarray) 
     return float((right & answered).mean() - wrong.mean() + 1 - 2 * oos_answered.mean())
 
 
-def _paraphrases(responder: Responder) -> tuple[list[Evidence], list[int]]:
+def _paraphrases(responder: Responder, folder: Path) -> tuple[list[Evidence], list[int]]:
     """tests/data/heldout.yaml's paraphrases: the project's own words, written apart from the
     examples, so they say how the stages carry over to new phrasing (the blind sets are never
     read here)."""
     matcher = responder.matcher
-    data = yaml.safe_load(PARAPHRASES.read_text(encoding="utf-8"))
+    data = yaml.safe_load((folder / PARAPHRASES).read_text(encoding="utf-8"))
     pairs = [(i, t) for i, texts in data["paraphrases"].items() for t in texts]
     ids = matcher.lexical.intent_ids
     return [_evidence(matcher, t) for _, t in pairs], [ids.index(i) for i, _ in pairs]
 
 
-def fit(responder: Responder) -> tuple[BlendSettings, dict[str, float]]:
-    examples, label_list, out_of_scope = _samples(responder)
-    paraphrases, paraphrase_labels = _paraphrases(responder)
+def fit(responder: Responder, folder: Path = DATA) -> tuple[BlendSettings, dict[str, float]]:
+    examples, label_list, out_of_scope = _samples(responder, folder)
+    paraphrases, paraphrase_labels = _paraphrases(responder, folder)
     labels = np.array(label_list)
     # The ranking weighs the paraphrases as much as all the examples together.
     accuracy, weight, floor = _fit_ranking(
@@ -308,6 +308,9 @@ def _content_without_fit(settings: Settings) -> Content:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fit_matching", description=__doc__)
     parser.add_argument("--write", action="store_true", help="write content/matching.yaml")
+    parser.add_argument(
+        "--data", type=Path, default=DATA, help="folder with dev_out_of_scope.yaml, heldout.yaml"
+    )
     args = parser.parse_args(argv)
     import os
 
@@ -319,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     content = _content_without_fit(settings)
     vectors = CachedExampleVectors(encoder, settings.cache_dir)
     responder = Responder(content, encoder=encoder, encode_examples=vectors)
-    blend, report = fit(responder)
+    blend, report = fit(responder, args.data)
     for name, value in report.items():
         print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}")
     for name in BlendSettings.__dataclass_fields__:
