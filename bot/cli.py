@@ -437,6 +437,10 @@ def main(
         return cmd_broadcast_status(args, settings, out)
     if command == "reports":
         return cmd_reports(args, settings, out)
+    if command == "run":  # before loading: a cold start says in the log what takes so long
+        from bot.privacy import configure_logging
+
+        configure_logging(settings.log_level, [settings.token] if settings.token else [])
     try:
         responder = load_responder(settings)
     except InvalidContent as exc:

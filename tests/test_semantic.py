@@ -178,3 +178,22 @@ def test_validate_warns_when_the_combined_matcher_prefers_another_intent(tmp_pat
     assert len(located) == 1 and located[0].warning
     assert "matches safety.drugs better (blend stage" in str(located[0])
     assert str(located[0]).startswith(f"{path}:{line}: warning: ")
+
+
+def test_a_cold_start_says_so_in_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from telegram.ext import Application
+
+    from bot.cli import main
+    from bot.models import loader
+
+    monkeypatch.setattr(Application, "run_polling", lambda self, **kw: None)
+    monkeypatch.setattr(loader, "load_encoder", lambda name: CountingEncoder())
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    monkeypatch.setenv("ANTIFRAUD_DB", ":memory:")
+    monkeypatch.setenv("ANTIFRAUD_CACHE_DIR", str(tmp_path))
+    assert main(["run"]) == 0
+    assert "semantic stage: computing" in capsys.readouterr().err
+    assert main(["run"]) == 0  # warm: nothing to compute
+    assert "semantic stage: computing" not in capsys.readouterr().err
