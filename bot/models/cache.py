@@ -81,6 +81,7 @@ class CachedExampleVectors:
         # Current rows first, so trimming to MAX_ROWS drops only rows no longer in use.
         order = [k for k in stored if k in current] + [k for k in stored if k not in current]
         order = order[:MAX_ROWS]
+        temporary = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
@@ -90,6 +91,10 @@ class CachedExampleVectors:
                     keys=np.array(order),
                     vectors=np.stack([stored[k] for k in order]),
                 )
-            os.replace(temporary, self.path)
+            os.replace(temporary, self.path)  # readers see the old file or the new, never half
+            temporary = None
         except OSError as exc:
             log.warning("semantic stage: cannot write the cache %s (%s)", self.path, exc)
+        finally:
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
