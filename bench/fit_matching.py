@@ -280,7 +280,8 @@ def write(blend: BlendSettings, report: dict[str, float], path: Path) -> None:
         "  # Cross-validated:",
         f"  # top-1 ranking {report['ranking_top1']:.1%}, answered right "
         f"{report['answered_right']:.1%}, wrong {report['answered_wrong']:.1%}, "
-        f"out-of-scope fallback {report['oos_fallback']:.1%}. Do not edit by hand: re-run it.",
+        f"out-of-scope fallback {report['oos_fallback']:.1%}.",
+        "  # Do not edit by hand: re-run it after changing examples.",
         *(f"  {name}: {round(getattr(blend, name), 4)}" for name in names),
         f"  {END}",
     ]
