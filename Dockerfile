@@ -17,6 +17,7 @@ COPY content ./content
 ENV ANTIFRAUD_INTENTS_DIR=/app/intents \
     ANTIFRAUD_CONTENT_DIR=/app/content \
     ANTIFRAUD_DB=/data/antifraud.db \
+    ANTIFRAUD_CACHE_DIR=/data/cache \
     PYTHONUNBUFFERED=1
 USER antifraud
 VOLUME ["/data"]

@@ -1,4 +1,9 @@
-"""The bot's matcher against two baselines, on the same held-out sets, in one table.
+"""The bot's matcher against its own stages alone and baselines, on the same sets, in one table.
+
+(s) each stage of the bot alone: the lexical stage (ANTIFRAUD_SEMANTIC=off), and the
+    semantic stage alone as plain nearest-example search (the intent of the example with the
+    highest cosine, no threshold, so it never falls back), with e5 (the bot's model) and with
+    Universal Sentence Encoder (the model it was chosen over; needs the `bench` extra);
 
 (a) plain rapidfuzz `process.extractOne` over the raw example utterances: no normalisation,
     no threshold (so it never falls back);
@@ -6,6 +11,9 @@
     threshold for out-of-scope, trained on the same intents/ examples; its threshold is chosen
     the way the bot's were: cross-validation over the examples plus
     tests/data/dev_out_of_scope.yaml, never on the test sets.
+
+The development set of real questions (../shared/data/questions_dev/) is scored too when
+present; it is never used to fit anything.
 
 Run alone: `python -m bench.bench_baselines` (needs the `bench` extra: scikit-learn).
 """
@@ -19,10 +27,14 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
+from bench import dev_questions
 from bench.harness import time_each
 from bot.config import Settings
 from bot.content.model import Content
 from bot.core.normalize import han_tokens, normalize_text
+from bot.core.responder import Responder, semantic_examples
+from bot.core.semantic import SemanticIndex
+from bot.models.cache import CachedExampleVectors
 from bot.startup import load_responder
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -109,6 +121,27 @@ def tfidf_baseline(content: Content, keywords: bool = False) -> tuple[Predict, f
     return predict, threshold
 
 
+def nearest_example(responder: Responder, index: SemanticIndex | None = None) -> Predict | None:
+    """The semantic stage alone: the intent of the nearest example, never a fallback."""
+    semantic = index or responder.matcher.semantic
+    if semantic is None:
+        return None
+    ids = responder.index.intent_ids
+    return lambda text: ids[int(semantic.scores(text.strip()).argmax())]
+
+
+def use_index(responder: Responder, settings: Settings) -> SemanticIndex | None:
+    try:
+        from bot.models.use import UseEncoder
+
+        encoder = UseEncoder()
+    except ImportError:
+        return None
+    texts, owners, n_intents = semantic_examples(responder.content, responder.index)
+    vectors = CachedExampleVectors(encoder, settings.cache_dir)
+    return SemanticIndex(encoder, texts, owners, n_intents, vectors)
+
+
 def _score(predict: Predict, name: str) -> dict[str, float]:
     data = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
     pairs = [(e, t) for e, texts in data["paraphrases"].items() for t in texts]
@@ -124,15 +157,32 @@ def _score(predict: Predict, name: str) -> dict[str, float]:
     }
 
 
+def _dev_score(predict: Predict) -> dict[str, float] | None:
+    questions = dev_questions.load()
+    if questions is None:
+        return None
+    score = dev_questions.score(predict, questions)
+    return {"accuracy": score.right, "oos_precision": score.precision, "oos_recall": score.fallback}
+
+
 def run() -> str:
-    responder = load_responder(Settings.from_env({}))
+    settings = Settings.from_env({})
+    responder = load_responder(settings)
+    lexical = load_responder(Settings.from_env({"ANTIFRAUD_SEMANTIC": "off"}))
     content = responder.content
     ours: Predict = lambda text: responder.match(text).intent  # noqa: E731
     fuzzy = rapidfuzz_baseline(content)
     tfidf, threshold = tfidf_baseline(content)
     tfidf_kw, threshold_kw = tfidf_baseline(content, keywords=True)
+    use = use_index(responder, settings)
+    stages: list[tuple[str, Predict | None]] = [
+        ("(s) lexical stage alone", lambda text: lexical.match(text).intent),
+        ("(s) semantic stage alone: nearest example, e5", nearest_example(responder)),
+        ("(s) nearest example, Universal Sentence Encoder", nearest_example(responder, use)),
+    ]
     contenders = [
-        ("this bot's matcher", ours),
+        ("**this bot's matcher** (lexical + semantic)", ours),
+        *[(label, predict) for label, predict in stages if predict is not None],
         ("(a) rapidfuzz extractOne, raw", fuzzy),
         (f"(b) TF-IDF char 1-3 + logistic regression, p ≥ {threshold:.2f}", tfidf),
         (f"(b) trained on examples + keywords, p ≥ {threshold_kw:.2f}", tfidf_kw),
@@ -147,13 +197,20 @@ def run() -> str:
         def call(text: object) -> object:
             normalize_text.cache_clear()
             han_tokens.cache_clear()
+            for index in (responder.matcher.semantic, use):
+                if index is not None:
+                    index.cache_clear()
             return predict(str(text))
 
         return call
 
+    has_dev = dev_questions.load() is not None
     rows = []
     for label, predict in contenders:
         scores = {name: _score(predict, name) for name in SETS}
+        dev = _dev_score(predict)
+        if dev is not None:
+            scores["dev"] = dev
         timing = time_each(cold(predict), list(questions), rounds=3)
         cells = " | ".join(
             f"{s['accuracy']:.1%} | {s['oos_precision']:.1%} | {s['oos_recall']:.1%}"
@@ -167,15 +224,18 @@ def run() -> str:
         [
             "## The matcher against baselines",
             "",
-            "Same intents/ examples, same held-out sets. *top-1* = answered with the expected "
+            "Same intents/ examples, same held-out sets, and the real development questions "
+            "when present (*dev*; checked, never fitted). *top-1* = answered with the expected "
             'intent (a "did you mean" or a fallback counts as wrong); out-of-scope *precision* = '
             "share of the bot's fallbacks that were really out of scope, *recall* = share of "
             "out-of-scope questions that got a fallback. Latency: each question, 3 rounds, caches "
             "cleared.",
             "",
             "| matcher | held-out top-1 | OOS precision | OOS recall | blind top-1 | OOS precision "
-            "| OOS recall | median ms | p95 ms |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| OOS recall | "
+            + ("dev top-1 | dev OOS precision | dev OOS recall | " if has_dev else "")
+            + "median ms | p95 ms |",
+            "|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if has_dev else ""),
             *rows,
             "",
         ]

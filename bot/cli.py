@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from bot.config import ConfigError, Settings
-from bot.content.reader import InvalidContent
+from bot.content.reader import ContentError, InvalidContent
 from bot.core.command_replies import lang_command
 from bot.core.responder import Responder
 from bot.core.types import Reply, Turn
@@ -39,6 +39,8 @@ def _match_result(responder: Responder, text: str, lang: str | None) -> dict[str
         "runner_up": result.runner_up,
         "choices": list(result.choices),
         "lang": result.lang,
+        "stage": result.stage,
+        "semantic_score": result.semantic_score,
     }
 
 
@@ -324,17 +326,22 @@ def cmd_reports(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
 
 
 def cmd_validate(settings: Settings, out: TextIO) -> int:
+    warnings: list[ContentError] = []
     try:
-        responder = load_responder(settings)
+        responder = load_responder(settings, warnings)
     except InvalidContent as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
         print(f"{len(exc.errors)} problem(s) found", file=sys.stderr)
         return 1
     content = responder.content
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    stage = "lexical and semantic" if responder.matcher.semantic else "lexical only"
     print(
         f"OK: {len(content.intents)} intents, {len(content.replies)} replies, "
-        f"{len(content.figures)} figures, {len(content.menus)} menus",
+        f"{len(content.figures)} figures, {len(content.menus)} menus; matching: {stage}"
+        + (f"; {len(warnings)} warning(s)" if warnings else ""),
         file=out,
     )
     return 0
@@ -467,6 +474,10 @@ def _dispatch(
         return cmd_broadcast_status(args, settings, out)
     if command == "reports":
         return cmd_reports(args, settings, out)
+    if command == "run":  # before loading: a cold start says in the log what takes so long
+        from bot.privacy import configure_logging
+
+        configure_logging(settings.log_level, [settings.token] if settings.token else [])
     try:
         responder = load_responder(settings)
     except InvalidContent as exc:

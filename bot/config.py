@@ -61,6 +61,14 @@ def _user_ids(value: str | None, name: str) -> frozenset[int]:
     return frozenset(i for i in ids if i is not None)
 
 
+SEMANTIC_MODES = ("e5", "use", "off")
+
+
+def _default_cache_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "antifraud-bot"
+
+
 def _default_dir(name: str) -> Path:
     # A source checkout keeps intents/ and content/ beside the package; elsewhere (an
     # installed wheel) the working directory is the next best guess.
@@ -95,6 +103,9 @@ class Settings:
     report_max_mb: int = 20  # per photo or video; Telegram lets bots fetch 20 MB at most
     report_days: int = 90  # how long the bot keeps a report
     review_keep: str = "none"  # after /forget the review chat keeps: none | accepted
+    semantic: str = "e5"  # the semantic stage's model: e5 | use | off (lexical only)
+    # example vectors; None: computed at every start
+    cache_dir: Path | None = field(default_factory=lambda: _default_cache_dir(os.environ))
 
     def __repr__(self) -> str:  # never print the token, even by accident
         return f"Settings(token={'***' if self.token else None}, base_url={self.base_url!r}, ...)"
@@ -144,6 +155,11 @@ class Settings:
             raise ConfigError(
                 f"ANTIFRAUD_REVIEW_KEEP must be 'none' or 'accepted', not {review_keep!r}"
             )
+        semantic = (get("ANTIFRAUD_SEMANTIC") or "e5").lower()
+        if semantic not in SEMANTIC_MODES:
+            raise ConfigError(
+                f"ANTIFRAUD_SEMANTIC must be one of {', '.join(SEMANTIC_MODES)}, not {semantic!r}"
+            )
         rate = _positive_decimal(
             get("ANTIFRAUD_BROADCAST_RATE"), "ANTIFRAUD_BROADCAST_RATE", "25", 1000
         )
@@ -160,6 +176,8 @@ class Settings:
             review_chat=review_chat,
             reviewers=reviewers,
             review_keep=review_keep,
+            semantic=semantic,
+            cache_dir=Path(get("ANTIFRAUD_CACHE_DIR") or _default_cache_dir(env)).expanduser(),
             report_daily_limit=_whole_number(
                 get("ANTIFRAUD_REPORT_DAILY_LIMIT"), "ANTIFRAUD_REPORT_DAILY_LIMIT", 3, 1, 100
             ),

@@ -30,7 +30,14 @@ def content() -> Content:
 
 @pytest.fixture(scope="session")
 def responder(content: Content) -> Responder:
+    """The lexical stage alone: fast, for the plumbing (the semantic stage has `shipped`)."""
     return Responder(content)
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Responder:
+    """As the bot starts: the shipped content, the semantic model, the vector cache."""
+    return _shipped_responder()
 
 
 @pytest.fixture

@@ -19,7 +19,15 @@ def test_match_json_done_when_examples() -> None:
     result = json.loads(out)
     assert code == 0
     assert result["intent"] == "fraud.police_impersonation"
-    assert set(result) == {"intent", "score", "runner_up", "choices", "lang"}
+    assert set(result) == {
+        "intent",
+        "score",
+        "runner_up",
+        "choices",
+        "lang",
+        "stage",
+        "semantic_score",
+    }
     assert result["lang"] == "zh" and result["choices"] == []
     code, out = _run(["match", "--json", "今天天气怎么样"])
     assert code == 0 and json.loads(out)["intent"] is None

@@ -13,7 +13,7 @@ from bot.content.loader import load_content
 from bot.content.model import Content
 from bot.content.reader import ContentError, InvalidContent
 from bot.core.example_checks import example_conflicts
-from bot.core.matcher import MatchSettings
+from bot.core.responder import Responder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,7 +117,7 @@ def test_example_that_matches_another_intent_better(tree: Path) -> None:
         "        - 对方自称公安局说我涉嫌洗钱要转到安全账户\n",
     )
     content = load_content(tree / "intents", tree / "content", CONTACT_VARIABLES)
-    errors = example_conflicts(content, MatchSettings(**content.settings))
+    errors = example_conflicts(content, Responder(content).matcher)
     _assert_error(errors, path, line, "matches fraud.police_impersonation better")
 
 
@@ -125,7 +125,7 @@ def test_example_listed_under_two_intents(tree: Path) -> None:
     path = tree / "intents" / "helmet.yaml"
     line = _edit(path, "        - 骑电动车要戴头盔吗\n", "        - 什么是杀猪盘\n")
     content = load_content(tree / "intents", tree / "content", CONTACT_VARIABLES)
-    errors = example_conflicts(content, MatchSettings(**content.settings))
+    errors = example_conflicts(content, Responder(content).matcher)
     _assert_error(errors, path, line, "is also an example of fraud.investment_romance")
 
 

@@ -7,7 +7,22 @@ from typing import Any
 from bot.content.model import LANGUAGES
 from bot.content.reader import SchemaReader
 
-MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead", "clear_ratio"}
+# The lexical stage's thresholds (bot.core.matcher.MatchSettings), then the fitted decision
+# that combines it with the semantic stage (bot.core.decision.BlendSettings).
+MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead", "clear_ratio"} | {
+    "semantic_weight",
+    "semantic_floor",
+    "answer_at",
+    "suggest_at",
+    "skip_model_score",
+    "skip_model_length",
+    "bias",
+    "w_combined",
+    "w_lead",
+    "w_semantic",
+    "w_semantic_lead",
+    "w_agree",
+}
 
 
 def read_setting(reader: SchemaReader, key: str, value: Any, line: int) -> float | None:

@@ -20,9 +20,10 @@ class ContentError:
     line: int
     message: str
     unparsed: bool = False  # the file could not be read as YAML at all
+    warning: bool = False  # worth fixing, but the content still loads
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 class InvalidContent(Exception):

@@ -1,23 +1,31 @@
 """Content checks that need the matcher: examples that collide across intents.
 
 Rasa's validator catches an example listed under two intents; this goes one step further
-and catches an example that the bot itself would answer with another intent.
+and catches an example that the bot itself would answer with another intent were the example
+not there. The lexical stage's verdict is an error (the content does not load), as it always
+was; the combined matcher's (lexical and semantic stages, as the bot answers residents) is a
+warning: a statistical near miss that rewording or a clearer example fixes, reported with
+file and line by `antifraud-bot validate` without stopping the bot.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.content.model import Content
 from bot.content.reader import ContentError
-from bot.core.matcher import IntentIndex, MatchSettings
 from bot.core.normalize import normalize_text
 
+if TYPE_CHECKING:
+    from bot.core.decision import Matcher
 
-def example_conflicts(
-    content: Content, settings: MatchSettings, index: IntentIndex | None = None
-) -> list[ContentError]:
+
+def example_conflicts(content: Content, matcher: Matcher) -> list[ContentError]:
     errors: list[ContentError] = []
     seen: dict[str, tuple[str, int]] = {}
-    index = index or IntentIndex(content.intents, settings, content.rewrites)
+    index = matcher.lexical
+    # Semantic rows follow the order of the lexical index's example rows.
+    semantic_rows = {key: n for n, key in enumerate(index.example_rows)}
     for intent in content.intents.values():
         for lang, examples in intent.examples.items():
             lines = intent.example_lines.get(lang, ())
@@ -39,13 +47,20 @@ def example_conflicts(
                 if row is None:
                     continue
                 decision = index.decide(index.scores(example, exclude=row), lang)
+                warning = False
+                if matcher.semantic is not None and decision.intent in (None, intent.id):
+                    semantic_row = semantic_rows[(intent.id, lang, number)]
+                    decision = matcher.match_example(example, lang, row, semantic_row)
+                    warning = True
                 if decision.intent is not None and decision.intent != intent.id:
                     errors.append(
                         ContentError(
                             intent.where.path,
                             line,
                             f"example {example!r} of {intent.id} matches {decision.intent} "
-                            f"better (score {decision.score}); reword it or move it",
+                            f"better ({decision.stage} stage, score {decision.score}); "
+                            "reword it or move it",
+                            warning=warning,
                         )
                     )
     return errors

@@ -486,9 +486,17 @@ class IntentIndex:
 
     def match(self, raw: str, lang_hint: str = "zh") -> MatchResult:
         """Decide what to do with one message; `lang_hint` is used when the text has no words."""
-        text = self._read(raw)
+        text = self.read(raw)
         lang = text.lang if text.units and any(c.isalpha() for c in raw) else lang_hint
-        return self.decide(self._scores(text), lang)
+        return self.decide(self.ranked(text), lang)
+
+    def read(self, raw: str) -> _Text:
+        """A message reduced to what the lexical stage compares (for bot.core.decision)."""
+        return self._read(raw)
+
+    def ranked(self, text: _Text) -> list[tuple[str, float]]:
+        """Every intent's lexical score for a message already read, best first."""
+        return self._scores(text)
 
     def decide(self, ranked: list[tuple[str, float]], lang: str = "zh") -> MatchResult:
         """Answer, ask "did you mean", or fall back, from intents ranked best first."""

@@ -10,33 +10,60 @@ from collections.abc import Mapping
 
 from bot.content.model import LANGUAGES, Content
 from bot.content.replies import PLACEHOLDER
+from bot.core.decision import BlendSettings, Matcher
 from bot.core.matcher import IntentIndex, MatchSettings
 from bot.core.scam_check import ScamChecker
+from bot.core.semantic import EncodeExamples, Encoder, SemanticIndex
 from bot.core.types import Button, MatchResult, Reply, ReplyKind, Turn
 
 MAX_FOLLOW_UPS = 3
 FIELD = re.compile(r"\{(\w+)\}")  # a {name} slot of a ui message, filled by the caller
+LEXICAL_SETTINGS = frozenset(MatchSettings.__dataclass_fields__)
+
+
+def semantic_examples(content: Content, index: IntentIndex) -> tuple[list[str], list[int], int]:
+    """The examples the semantic stage compares with, their intents' positions in the
+    lexical index, and the number of intents; in the order of `index.example_rows`."""
+    position = {intent_id: n for n, intent_id in enumerate(index.intent_ids)}
+    texts, owners = [], []
+    for intent_id, lang, number in index.example_rows:
+        texts.append(content.intents[intent_id].examples[lang][number].strip())
+        owners.append(position[intent_id])
+    return texts, owners, len(index.intent_ids)
 
 
 class Responder:
     """The pure core: no Telegram types, no I/O. Built once per content version."""
 
     def __init__(
-        self, content: Content, contacts: Mapping[str, str] | None = None, default_lang: str = "zh"
+        self,
+        content: Content,
+        contacts: Mapping[str, str] | None = None,
+        default_lang: str = "zh",
+        encoder: Encoder | None = None,
+        encode_examples: EncodeExamples | None = None,
     ) -> None:
+        """`encoder` adds the semantic stage (None: lexical only); `encode_examples` computes
+        the examples' vectors (the start-up code passes an on-disk cache)."""
         self.content = content
         self.contacts = {k: v for k, v in (contacts or {}).items() if v}
         self.default_lang = default_lang if default_lang in LANGUAGES else "zh"
-        settings = MatchSettings(**content.settings) if content.settings else MatchSettings()
-        self.index = IntentIndex(content.intents, settings, content.rewrites)
+        lexical = {k: v for k, v in content.settings.items() if k in LEXICAL_SETTINGS}
+        self.index = IntentIndex(content.intents, MatchSettings(**lexical), content.rewrites)
         self.checker = ScamChecker(content, self.index)
+        semantic = None
+        if encoder is not None:
+            semantic = SemanticIndex(
+                encoder, *semantic_examples(content, self.index), encode_examples
+            )
+        self.matcher = Matcher(self.index, semantic, BlendSettings.from_settings(content.settings))
 
     # -- entry points ------------------------------------------------------------------------
 
     def respond(self, turn: Turn) -> Reply:
         """Answer free text."""
         hint = self.language(turn.lang_hint)
-        result = self.index.match(turn.text, hint)
+        result = self.matcher.match(turn.text, hint)
         if result.intent:
             return self.answer(result.intent, result.lang, result)
         if result.choices:
@@ -60,7 +87,7 @@ class Responder:
         return None
 
     def match(self, text: str, lang_hint: str | None = None) -> MatchResult:
-        return self.index.match(text, self.language(lang_hint))
+        return self.matcher.match(text, self.language(lang_hint))
 
     def answer(self, intent_id: str, lang: str, result: MatchResult | None = None) -> Reply:
         lang = self.language(lang)

@@ -40,6 +40,8 @@ class MatchResult:
     runner_up_score: float
     choices: tuple[str, ...] = ()  # intents offered by a "did you mean"
     lang: str = "zh"  # the language the text is written in (or the hint, if undecidable)
+    stage: str = "lexical"  # which stage decided: "lexical" alone, or "blend" with the model
+    semantic_score: float | None = None  # the best intent's cosine, when the model was asked
 
     @property
     def best(self) -> str | None:

