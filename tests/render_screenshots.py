@@ -85,8 +85,12 @@ def render(screen: dict) -> Image.Image:
     top = 320
     if screen["layout"] == "sms":
         label = "今天 09:41"
-        draw.text(((WIDTH - draw.textlength(label, font=small)) / 2, top), label, font=small,
-                  fill="#8E8E93")
+        draw.text(
+            ((WIDTH - draw.textlength(label, font=small)) / 2, top),
+            label,
+            font=small,
+            fill="#8E8E93",
+        )
         top += 90
     for side, text in screen["messages"]:
         lines = _wrap(draw, text, body, 640)
@@ -96,13 +100,17 @@ def render(screen: dict) -> Image.Image:
         received = side == "in"
         if screen["layout"] != "sms":  # a messaging app shows avatars
             avatar_x = 40 if received else WIDTH - 140
-            draw.rounded_rectangle((avatar_x, top, avatar_x + 100, top + 100), 12,
-                                   fill="#7A9CC6" if received else "#C69C7A")
+            draw.rounded_rectangle(
+                (avatar_x, top, avatar_x + 100, top + 100),
+                12,
+                fill="#7A9CC6" if received else "#C69C7A",
+            )
         left = 170 if received else WIDTH - 170 - bubble_width
         if screen["layout"] == "sms":
             left = 40 if received else WIDTH - 40 - bubble_width
         draw.rounded_rectangle(
-            (left, top, left + bubble_width, top + bubble_height), 18,
+            (left, top, left + bubble_width, top + bubble_height),
+            18,
             fill=palette.received if received else palette.sent,
         )
         colour = palette.text if received else palette.sent_text

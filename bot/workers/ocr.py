@@ -217,7 +217,8 @@ class OcrWorker:
 
     def close(self) -> None:
         """End the child process; the worker starts it again if asked to read after this."""
-        self._thread.submit(self._stop).result()
+        if self._process is not None:
+            self._thread.submit(self._stop).result()
 
 
 def main() -> None:
