@@ -437,3 +437,24 @@ def test_a_bad_ocr_setting_stops_with_exit_2(name: str, value: str) -> None:
         env={"PATH": "/usr/bin:/bin", name: value},
     )
     assert result.returncode == 2 and name in result.stderr
+
+
+async def test_photos_of_an_open_report_are_its_media_not_read(
+    api: FakeBotApi, worker: OcrWorker, responder: Responder
+) -> None:
+    from bot.authoring.fake_updates import callback_update, text_update
+    from bot.telegram import review
+
+    async for app in _application(
+        api, worker, responder, review_chat=-1_001_234_567_890, reviewers=frozenset({77})
+    ):
+        await app.process_update(text_update(app.bot, "/report", user_id=5150))
+        for action in ("report:agree", "report:kind:helmet"):
+            await app.process_update(callback_update(app.bot, action, user_id=5150))
+        api.add_file("rider", _png("family_chat"))
+        await app.process_update(picture_update(app.bot, "rider", 70_000, user_id=5150))
+        draft = app.bot_data[review.REPORTS].draft(5150)
+        assert draft is not None and [m.file_id for m in draft.media] == ["rider"]
+        assert "getFile" not in [c.method for c in api.calls]
+        assert not [m for m in api.sent() if "正在读取" in m["text"]]
+        await review.stop_delivery(app)
