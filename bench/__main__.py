@@ -14,6 +14,7 @@ from bench import (
     bench_conversations,
     bench_end_to_end,
     bench_matching,
+    bench_ocr,
     bench_scaling,
     bench_scam,
 )
@@ -29,6 +30,7 @@ BENCHMARKS = (
     bench_conversations,
     bench_scam,
     bench_broadcast,
+    bench_ocr,
 )
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # imported lazily at run time: `chat` and `match` need no Tel
     from telegram.request import BaseRequest
 
     from bot.broadcast.sender import BroadcastReport
+    from bot.models.ocr import RapidTextReader
     from bot.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,8 @@ def cmd_check(args: argparse.Namespace, responder: Responder, out: TextIO, inp: 
     from bot.core.check_replies import check_reply
 
     lang = args.lang or responder.default_lang
+    if args.image:
+        return cmd_check_images(args, responder, out, lang)
     return _answer_texts(
         args,
         out,
@@ -167,6 +170,58 @@ def cmd_check(args: argparse.Namespace, responder: Responder, out: TextIO, inp: 
         lambda text: responder.checker.check(text).as_json(),
         lambda text: check_reply(responder, responder.checker.check(text), lang).text,
     )
+
+
+def cmd_check_images(args: argparse.Namespace, responder: Responder, out: TextIO, lang: str) -> int:
+    """`check --image FILE...`: each screenshot read and rated as on Telegram, the model
+    loaded once; 1 when a file could not be read (missing, not a picture, too big)."""
+    from bot.models.ocr import RapidTextReader
+
+    if args.text:
+        print("check: give TEXT or --image FILE..., not both", file=sys.stderr)
+        return 2
+    settings, reader = Settings.from_env(), RapidTextReader()
+    results = [_image_result(path, reader, responder, settings) for path in args.image]
+    if args.json:
+        print(json.dumps([r for r, _ in results], ensure_ascii=False), file=out)
+    for result, reply in results:
+        if args.jsonl:
+            print(json.dumps(result, ensure_ascii=False), file=out)
+        elif not args.json:
+            print(f"== {result['file']}", file=out)
+            print(reply(lang) if reply else result["error"], file=out)
+    return 1 if any(r.get("error") not in (None, "no text found") for r, _ in results) else 0
+
+
+def _image_result(
+    path: str, reader: RapidTextReader, responder: Responder, settings: Settings
+) -> tuple[dict[str, object], Callable[[str], str] | None]:
+    """One file's JSON result and, when it was read, how to word its verdict."""
+    from pathlib import Path
+
+    from bot.core.image_replies import image_check_reply
+    from bot.models.ocr import NotAnImage, image_size
+
+    result: dict[str, object] = {"file": path, "text": "", "risk": None, "type": None, "flags": []}
+    try:
+        image = Path(path).read_bytes()
+        if len(image) > settings.ocr_max_mb * 1024 * 1024:
+            return {**result, "error": f"larger than {settings.ocr_max_mb} MB"}, None
+        if image_size(image).pixels > settings.ocr_max_megapixels * 1_000_000:
+            return {**result, "error": f"over {settings.ocr_max_megapixels} megapixels"}, None
+        text = reader.read_text(image)
+    except OSError as exc:
+        return {**result, "error": exc.strerror or type(exc).__name__}, None
+    except NotAnImage:
+        return {**result, "error": "not a picture this bot can open"}, None
+    if not text.strip():
+        return {**result, "error": "no text found"}, None
+    check = responder.checker.check(text)
+    return {
+        **result,
+        "text": text,
+        **check.as_json(),
+    }, lambda lang: image_check_reply(responder, check, text, lang).text
 
 
 # -- converse ------------------------------------------------------------------------------
@@ -420,6 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="is this message a scam? red flags and risk")
     _text_arguments(check)
     check.add_argument("--lang", choices=["zh", "en"], help="language of the verdict")
+    check.add_argument(
+        "--image", nargs="+", metavar="FILE", help="screenshots to read and rate, in order"
+    )
     broadcast = sub.add_parser("broadcast", help="send an alert file to its subscribers")
     broadcast.add_argument("alert", help="the alert's YAML file")
     broadcast.add_argument(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +44,16 @@ def _positive_decimal(value: str | None, name: str, default: str, high: float) -
     if not _DECIMAL.fullmatch(text) or not 0 < float(text) <= high:
         raise ConfigError(f"{name} must be a number above 0 and at most {high:g}, not {text!r}")
     return float(text)
+
+
+def _switch(value: str | None, name: str, default: bool) -> bool:
+    """on/off (also true/false, 1/0, yes/no)."""
+    if value is None:
+        return default
+    text = value.lower()
+    if text not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{name} must be 'on' or 'off', not {value!r}")
+    return text in ("on", "true", "1", "yes")
 
 
 def _user_ids(value: str | None, name: str) -> frozenset[int]:
@@ -106,6 +116,12 @@ class Settings:
     semantic: str = "e5"  # the semantic stage's model: e5 | use | off (lexical only)
     # example vectors; None: computed at every start
     cache_dir: Path | None = field(default_factory=lambda: _default_cache_dir(os.environ))
+    ocr: bool = True  # read the text of screenshots residents send
+    ocr_timeout: float = 20.0  # seconds one picture may take before it is abandoned
+    ocr_queue: int = 3  # pictures that may wait behind the one being read
+    ocr_max_mb: int = 10  # larger picture files are refused before they are fetched
+    ocr_max_megapixels: int = 20  # ... and larger pictures before they are read
+    guard_photos: bool = False  # the group guard reads photos too (each costs CPU)
 
     def __repr__(self) -> str:  # never print the token, even by accident
         return f"Settings(token={'***' if self.token else None}, base_url={self.base_url!r}, ...)"
@@ -170,6 +186,7 @@ class Settings:
             get("ANTIFRAUD_FLOOD_WINDOW"), "ANTIFRAUD_FLOOD_WINDOW", "60", 86_400
         )
         return cls(
+            **_ocr_settings(get),
             insights_days=_whole_number(
                 get("ANTIFRAUD_INSIGHTS_DAYS"), "ANTIFRAUD_INSIGHTS_DAYS", 90, 1, 36500
             ),
@@ -210,3 +227,19 @@ class Settings:
                 name: value for name, var in CONTACT_VARIABLES.items() if (value := get(var))
             },
         )
+
+
+def _ocr_settings(get: Callable[[str], str | None]) -> dict[str, object]:
+    """Screenshot checking (README, "Checking screenshots")."""
+    return {
+        "ocr": _switch(get("ANTIFRAUD_OCR"), "ANTIFRAUD_OCR", True),
+        "ocr_timeout": _positive_decimal(
+            get("ANTIFRAUD_OCR_TIMEOUT"), "ANTIFRAUD_OCR_TIMEOUT", "20", 300
+        ),
+        "ocr_queue": _whole_number(get("ANTIFRAUD_OCR_QUEUE"), "ANTIFRAUD_OCR_QUEUE", 3, 0, 100),
+        "ocr_max_mb": _whole_number(get("ANTIFRAUD_OCR_MAX_MB"), "ANTIFRAUD_OCR_MAX_MB", 10, 1, 20),
+        "ocr_max_megapixels": _whole_number(
+            get("ANTIFRAUD_OCR_MAX_MEGAPIXELS"), "ANTIFRAUD_OCR_MAX_MEGAPIXELS", 20, 1, 100
+        ),
+        "guard_photos": _switch(get("ANTIFRAUD_GUARD_PHOTOS"), "ANTIFRAUD_GUARD_PHOTOS", False),
+    }

@@ -47,7 +47,8 @@ def api() -> FakeBotApi:
 
 @pytest.fixture
 async def app(responder: Responder, api: FakeBotApi) -> AsyncIterator[Application]:
-    settings = Settings(token=TEST_TOKEN)
+    # Screenshots are read only where a test asks (tests/test_screenshots.py shares one reader).
+    settings = Settings(token=TEST_TOKEN, ocr=False)
     application = build_application(settings, responder, Database(":memory:"), request=api)
     async with application:
         await application.start()  # running, as in production (no updater: nothing polls)

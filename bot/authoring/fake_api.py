@@ -21,6 +21,8 @@ from bot.core.telegram_limits import CAPTION_LIMIT, TEXT_LIMIT, telegram_length
 # units): a bot that passes here fits the real Bot API too.
 _TEXT_METHODS = ("sendMessage", "editMessageText")
 
+FILE_PATH = "files/"  # where the fake keeps residents' files, as getFile names them
+
 BOT_USER = {
     "id": 7000000001,
     "is_bot": True,
@@ -81,6 +83,8 @@ class FakeBotApi(BaseRequest):
     before_send: Callable[[dict[str, Any]], Awaitable[None]] | None = None
     chat_member_status: str = "administrator"  # what getChatMember says of anyone asked
     keep_calls: bool = True  # benchmarks turn this off so 100,000 sends cost no memory here
+    # Files residents "sent": file_id -> bytes, served by getFile and the file download.
+    files: dict[str, bytes] = field(default_factory=dict)
     sent_count: int = 0
     _message_ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
 
@@ -106,6 +110,8 @@ class FakeBotApi(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
+        if FILE_PATH in url:  # a file download: the bytes themselves, not a JSON answer
+            return self._download(url)
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         fault = self._take_fault(api_method)
@@ -115,6 +121,8 @@ class FakeBotApi(BaseRequest):
         if chat_fault is not None:
             return chat_fault
         refusal = over_limit(api_method, params)
+        if api_method == "getFile" and self._file(params) is None:
+            refusal = "Bad Request: invalid file_id"
         if refusal is not None:
             body = {"ok": False, "error_code": 400, "description": refusal}
             return 400, json.dumps(body).encode()
@@ -192,6 +200,32 @@ class FakeBotApi(BaseRequest):
             body["parameters"] = {"retry_after": fault.retry_after}
         return fault.status, json.dumps(body).encode()
 
+    # -- files --------------------------------------------------------------------------------
+
+    def add_file(self, file_id: str, content: bytes) -> None:
+        self.files[file_id] = content
+
+    def _file(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.files:
+            return None
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"unique-{file_id}",
+            "file_size": len(self.files[file_id]),
+            "file_path": f"{FILE_PATH}{file_id}",
+        }
+
+    def _download(self, url: str) -> tuple[int, bytes]:
+        file_id = url.rsplit(FILE_PATH, 1)[-1]
+        if self.keep_calls:
+            self.calls.append(ApiCall("downloadFile", {"file_id": file_id}))
+        if file_id not in self.files:
+            return 404, json.dumps(
+                {"ok": False, "error_code": 404, "description": "Not Found"}
+            ).encode()
+        return 200, self.files[file_id]
+
     # -- answers ------------------------------------------------------------------------------
 
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
@@ -213,6 +247,8 @@ class FakeBotApi(BaseRequest):
             media = params.get("media") or []
             items = json.loads(media) if isinstance(media, str) else media
             return [self._message({**params, "caption": i.get("caption")}) for i in items]
+        if method == "getFile":
+            return self._file(params)
         if method == "getChatMember":
             user = {"id": int(params.get("user_id", 0)), "is_bot": False, "first_name": "Member"}
             return {

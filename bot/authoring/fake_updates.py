@@ -143,3 +143,65 @@ def callback_update(
         "data": data,
     }
     return update_from({"callback_query": query}, bot)
+
+
+def picture_content(
+    file_id: str, size: int, as_file: bool = False, caption: str | None = None
+) -> dict[str, Any]:
+    """A screenshot sent as a photo (Telegram's sizes, the largest last) or as a file (原图)."""
+    content: dict[str, Any]
+    if as_file:
+        document = {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_size": size}
+        content = {
+            "document": {**document, "file_name": "screenshot.png", "mime_type": "image/png"}
+        }
+    else:
+        thumb = {"file_id": f"{file_id}-thumb", "file_unique_id": f"t-{file_id}", "file_size": 900}
+        content = {
+            "photo": [
+                {**thumb, "width": 90, "height": 195},
+                {
+                    "file_id": file_id,
+                    "file_unique_id": f"u-{file_id}",
+                    "file_size": size,
+                    "width": 591,
+                    "height": 1280,
+                },
+            ]
+        }
+    if caption is not None:
+        content["caption"] = caption
+    return content
+
+
+def picture_update(
+    bot: Bot,
+    file_id: str,
+    size: int,
+    user_id: int = 1001,
+    chat_id: int | None = None,
+    chat_type: str = "private",
+    as_file: bool = False,
+    caption: str | None = None,
+    forwarded: bool = False,
+) -> Update:
+    user = user_dict(user_id)
+    chat = chat_dict(chat_id if chat_id is not None else user_id, chat_type)
+    content = picture_content(file_id, size, as_file, caption)
+    if forwarded:
+        content["forward_origin"] = {
+            "type": "hidden_user",
+            "sender_user_name": "someone",
+            "date": int(time.time()),
+        }
+    return update_from({"message": message_dict(user, chat, **content)}, bot)
+
+
+def reply_to_picture_update(
+    bot: Bot, text: str, file_id: str, size: int, user_id: int = 1001, chat_type: str = "private"
+) -> Update:
+    """`text` (a command like /check) sent as a reply to a screenshot in the chat."""
+    user = user_dict(user_id)
+    chat = chat_dict(user_id if chat_type == "private" else -user_id, chat_type)
+    replied = message_dict(user_dict(user_id + 1), chat, **picture_content(file_id, size))
+    return update_from({"message": text_message(text, user, chat, reply_to_message=replied)}, bot)

@@ -27,6 +27,8 @@ REQUIRED_UI = (
     "insights_unanswered", "insights_intents", "insights_none",
     "admin_refused_reload", "admin_refused_insights", "sub_admin_only", "personal_private_only",
     "guard_groups_only", "lang_unknown", "unknown_command",
+    "ocr_reading", "ocr_read", "ocr_no_text", "ocr_report_button", "ocr_busy", "ocr_timeout",
+    "ocr_too_big", "ocr_unreadable",
     *(f"command_{name}" for name in (
         "start", "help", "tips", "stats", "lang", "check", "subscribe", "unsubscribe",
         "mysettings", "forget", "report", "myreports", "cancel",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
@@ -18,6 +21,7 @@ from bot.broadcast.outbox import Outbox
 from bot.config import Settings
 from bot.content.model import LANGUAGES
 from bot.core.responder import Responder
+from bot.models.ocr import available as ocr_available
 from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
 from bot.store.insights import SqliteInsightsStore
@@ -34,8 +38,13 @@ from bot.telegram import (
     reports,
     review,
     scam_guard,
+    screenshots,
     subscriptions,
 )
+from bot.workers.ocr import OcrWorker
+
+log = logging.getLogger(__name__)
+_OWN_OCR = "ocr_worker_owned"  # bot_data key: the worker build_application made, to close
 
 COMMANDS = ("start", "help", "tips", "stats", "lang")
 CHECK_COMMANDS = ("check",)
@@ -60,10 +69,35 @@ async def _on_start_up(application: Application) -> None:
     reload.reload_on_sighup(application)
 
 
+async def _on_stop(application: Application) -> None:
+    await review.stop_delivery(application)
+    worker = application.bot_data.get(_OWN_OCR)
+    if worker is not None:
+        await asyncio.to_thread(worker.close)
+
+
+def _ocr_worker(settings: Settings) -> OcrWorker | None:
+    """The screenshot reader, unless it is off or not installed (said once, in the log)."""
+    if not settings.ocr:
+        log.info("image checking is off (ANTIFRAUD_OCR=off): photos get the text-only hint")
+        return None
+    missing = ocr_available()
+    if missing is not None:
+        log.warning("image checking is unavailable (%s): photos get the text-only hint", missing)
+        return None
+    return OcrWorker(timeout=settings.ocr_timeout, queue_size=settings.ocr_queue)
+
+
 def build_application(
-    settings: Settings, responder: Responder, database: Database, request: BaseRequest | None = None
+    settings: Settings,
+    responder: Responder,
+    database: Database,
+    request: BaseRequest | None = None,
+    ocr_worker: OcrWorker | None = None,
 ) -> Application:
-    """The whole bot. `request` replaces the HTTP transport (the fake Bot API in tests)."""
+    """The whole bot. `request` replaces the HTTP transport (the fake Bot API in tests);
+    `ocr_worker` one shared screenshot reader (tests), which the application then leaves
+    running when it stops."""
     if not settings.token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     builder = (
@@ -71,13 +105,17 @@ def build_application(
         .token(settings.token)
         .base_url(settings.base_url)
         .post_init(_on_start_up)
-        .post_stop(review.stop_delivery)
+        .post_stop(_on_stop)
         .concurrent_updates(flow.PerChatUpdateProcessor())
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
     report_store = SqliteReportStore(database)
+    if ocr_worker is None:
+        ocr_worker = application.bot_data[_OWN_OCR] = _ocr_worker(settings)
+    if ocr_worker is not None and settings.ocr:
+        application.bot_data[screenshots.OCR] = ocr_worker
     if settings.review_chat is not None:
         application.bot_data[review.DELIVERY] = review.ReviewDelivery(
             application, report_store, settings.review_chat
@@ -142,6 +180,11 @@ def build_application(
         )
     )
     application.add_handler(
+        MessageHandler(
+            screenshots.PICTURES & filters.ChatType.PRIVATE & ~edited, screenshots.on_picture
+        )
+    )
+    application.add_handler(
         MessageHandler(filters.TEXT & ~filters.COMMAND & ~edited, handlers.on_text)
     )
     application.add_handler(
@@ -151,7 +194,9 @@ def build_application(
     # edits too: a harmless message can be edited into a scam after the fact.
     application.add_handler(
         MessageHandler(
-            (filters.TEXT | filters.CAPTION) & filters.ChatType.GROUPS & ~filters.COMMAND,
+            (filters.TEXT | filters.CAPTION | screenshots.PICTURES)
+            & filters.ChatType.GROUPS
+            & ~filters.COMMAND,
             scam_guard.on_group_message,
         ),
         group=1,

@@ -17,7 +17,7 @@ from bot.core.check_replies import check_reply, guard_warning
 from bot.core.scam_check import ScamCheck
 from bot.privacy import LoggedId
 from bot.store.group_guard import SqliteGuardStore
-from bot.telegram import handlers
+from bot.telegram import handlers, screenshots
 from bot.telegram.handlers import responder_of, send_reply, user_language
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def _message_text(message: Message | None) -> str:
 async def on_forward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Anything forwarded into a private chat means "please check this"."""
     message = update.effective_message
-    if message is None:
+    if message is None or await screenshots.check_picture(update, context, message, message):
         return
     text = _message_text(message)
     if not text.strip():
@@ -90,8 +90,11 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     text = (message.text or "").partition(" ")[2].strip()
-    if not text:
-        text = _message_text(message.reply_to_message).strip()
+    replied = message.reply_to_message
+    if not text and replied is not None:
+        if await screenshots.check_picture(update, context, message, replied):
+            return
+        text = _message_text(replied).strip()
     if not text:
         reply = responder_of(context).notice("check_usage", user_language(update, context) or "")
         await send_reply(message, reply)
@@ -126,11 +129,14 @@ async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if message is None or chat is None or chat.type == ChatType.PRIVATE:
         return
     guard: SqliteGuardStore = context.bot_data[GUARD]
-    text = _message_text(message)
-    if not text.strip() or not guard.enabled(chat.id):
+    if not guard.enabled(chat.id):
         return
     if handlers.addressed_text(message, context.bot.username) is not None:
         return  # a question to the bot: answered by the ordinary handler, not warned about
+    picture_text = await screenshots.group_picture_text(context, message)
+    text = "\n".join(part for part in (_message_text(message), picture_text) if part.strip())
+    if not text.strip():
+        return
     responder = responder_of(context)
     result = responder.checker.check(text)
     if result.risk != "high" or not context.bot_data[WARNED].first_warning(chat.id, message.id):
