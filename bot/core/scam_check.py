@@ -7,6 +7,7 @@ only finds them. It never calls a message safe: "low" means no known red flag wa
 from __future__ import annotations
 
 import heapq
+import math
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
@@ -19,10 +20,25 @@ except ImportError:  # pragma: no cover
     import sre_parse as _parser  # type: ignore[no-redef]
 
 from bot.content.model import Content, RedFlag
+from bot.core.anatomy import Anatomy, link_signs, number_signs, word_lookalikes
 from bot.core.matcher import IntentIndex
 from bot.core.normalize import has_han, traditional_to_simplified, without_surrogates
 
-POINTS = {"high": 3.0, "medium": 2.0, "low": 1.0}
+POINTS = {"high": 3.0, "medium": 2.0, "low": 1.0}  # a flag's vote for the scam type
+# Families seen together, as features of the fitted model: how a scam works is a story
+# (pretext), something to do (ask), a hurry (pressure), and a way to do it (link, number).
+COMBOS = (
+    ("pretext", "ask"),
+    ("pretext", "link"),
+    ("ask", "link"),
+    ("pretext", "number"),
+    ("ask", "number"),
+    ("pressure", "ask"),
+    ("pretext", "pressure"),
+    ("pretext", "ask", "link"),
+)
+# A pretext with an ask and a link is high risk however it is worded (issue 15).
+ALWAYS_HIGH = ("pretext", "ask", "link")
 TOPIC_VOTE = 0.05
 TOPIC_CHARS = 60
 CLEAR_VOTE = 3.0  # flags this far ahead name the type alone; closer calls ask the matcher
@@ -69,7 +85,7 @@ class ScamCheck:
     risk: str  # high | medium | low
     type: str | None  # the fraud.* intent it resembles
     flags: tuple[FlagHit, ...]
-    points: float
+    points: float  # the fitted model's probability that the message is a scam
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -196,8 +212,27 @@ class ScamChecker:
         # The matcher knows what a message is about (贷款, 兼职, 部队采购); the flags know how
         # dangerous it is. Both vote for the scam type.
         self.index = index
-        self.high = content.risk_levels.get("high", 5.0)
-        self.medium = content.risk_levels.get("medium", 2.0)
+        self.high = content.risk_levels.get("high", 0.9)
+        self.medium = content.risk_levels.get("medium", 0.5)
+        self.weights = content.scam_weights
+        self.anatomy = Anatomy(content.link_brands, content.anatomy_lists)
+        self.by_id = {f.id: f for f in self.flags}
+        self._detected = {f.detector: f.id for f in self.flags if f.detector}
+
+    def _detect(self, text: str) -> dict[str, tuple[str | None, str | None]]:
+        """Link and number anatomy: each flag with a detector and the first place it shows.
+        Each link gives one sign only, its most telling one (anatomy.link_sign)."""
+        found: dict[str, tuple[str | None, str | None]] = {}
+        signs = [
+            *link_signs(text, self.anatomy),
+            *word_lookalikes(text, self.anatomy),
+            *number_signs(text, self.anatomy),
+        ]
+        for sign in sorted(signs, key=lambda s: s.start):
+            flag_id = self._detected.get(sign.detector)
+            if flag_id is not None and flag_id not in found:
+                found[flag_id] = (sign.quote, sign.quote)
+        return found
 
     def _find(self, flag: RedFlag, text: str, ends: list[int]) -> tuple[str | None, str | None]:
         """The flag's first match its `unless` does not exempt, and its first match at all."""
@@ -225,7 +260,9 @@ class ScamChecker:
         ever added, never removed, so the result is the smallest set that obeys the rules,
         whatever order the flags are listed in.
         """
-        matched = {f.id: self._find(f, text, ends) for f in self.flags}
+        matched = {f.id: self._find(f, text, ends) for f in self.flags if not f.detector}
+        detected = self._detect(text)
+        matched |= {f.id: detected.get(f.id, (None, None)) for f in self.flags if f.detector}
         counted: dict[str, str] = {}
         while True:
             now = {}
@@ -269,19 +306,47 @@ class ScamChecker:
             if following != -1:
                 heapq.heappush(upcoming, (following, literal))
 
+    def flag_ids(self, text: str) -> list[str]:
+        """The flags that count in a message (what bench.fit_scam fits the weights on)."""
+        folded = fold(text)
+        return list(self._found(folded, [m.end() for m in _SENTENCE_END.finditer(folded)]))
+
+    def features(self, flag_ids: list[str]) -> set[str]:
+        """What the fitted model reads: the flags, their families, and families together."""
+        families = {self.by_id[i].family for i in flag_ids}
+        combos = {"combo." + "+".join(c) for c in COMBOS if families.issuperset(c)}
+        return {*flag_ids, *(f"family.{f}" for f in families), *combos}
+
+    def probability(self, features: set[str]) -> float:
+        score = self.weights.get("bias", 0.0) + sum(self.weights.get(f, 0.0) for f in features)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
+
+    def rate(self, flag_ids: list[str]) -> tuple[str, float]:
+        """The risk and the model's probability. No flag is "low" whatever the model says;
+        a pretext with an ask and a link is "high" whatever it says."""
+        if not flag_ids:
+            return "low", 0.0
+        features = self.features(flag_ids)
+        probability = self.probability(features)
+        families = {self.by_id[i].family for i in flag_ids}
+        if "warning" in families and not families & {"link", "number"}:
+            # A resident telling others about a scam, with nothing in it to tap or call.
+            return "low", probability
+        if "combo." + "+".join(ALWAYS_HIGH) in features or probability >= self.high:
+            return "high", probability
+        return ("medium" if probability >= self.medium else "low"), probability
+
     def check(self, text: str) -> ScamCheck:
         folded = fold(text)
         ends = [m.end() for m in _SENTENCE_END.finditer(folded)]
         hits: list[FlagHit] = []
         votes: dict[str, float] = {}
-        by_id = {f.id: f for f in self.flags}
         for flag_id, quote in self._found(folded, ends).items():
-            flag = by_id[flag_id]
+            flag = self.by_id[flag_id]
             hits.append(FlagHit(flag.id, defang(_without_link_tail(quote)), flag.weight))
             if flag.suggests:
                 votes[flag.suggests] = votes.get(flag.suggests, 0.0) + POINTS[flag.weight]
-        points = sum(POINTS[h.weight] for h in hits)
-        risk = "high" if points >= self.high else "medium" if points >= self.medium else "low"
+        risk, probability = self.rate([h.id for h in hits])
         ranked = [*sorted(votes.values(), reverse=True), 0.0, 0.0]
         if self.index is not None and risk != "low" and ranked[0] - ranked[1] < CLEAR_VOTE:
             # The topic is told in the opening lines; matching all 4,096 characters would cost
@@ -291,4 +356,4 @@ class ScamChecker:
                     votes[intent] = votes.get(intent, 0.0) + TOPIC_VOTE * score
         # The type with most points; on a tie, the flag listed first in the content wins.
         scam_type = max(votes, key=lambda t: votes[t]) if votes and risk != "low" else None
-        return ScamCheck(risk, scam_type, tuple(hits), points)
+        return ScamCheck(risk, scam_type, tuple(hits), probability)
