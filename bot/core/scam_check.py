@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover
     import sre_parse as _parser  # type: ignore[no-redef]
 
 from bot.content.model import Content, RedFlag
-from bot.core.anatomy import Anatomy, link_signs, number_signs, word_lookalikes
+from bot.core.anatomy import Anatomy, has_bare_contact, link_signs, number_signs, word_lookalikes
 from bot.core.matcher import IntentIndex
 from bot.core.normalize import has_han, traditional_to_simplified, without_surrogates
 
@@ -37,6 +37,7 @@ COMBOS = (
     ("pretext", "pressure"),
     ("pretext", "ask", "link"),
 )
+DIRECT_ASKS = frozenset({"credentials", "screen_share", "install_app"})
 # A pretext with an ask and a link is high risk however it is worded (issue 15).
 ALWAYS_HIGH = ("pretext", "ask", "link")
 TOPIC_VOTE = 0.05
@@ -86,6 +87,11 @@ class ScamCheck:
     type: str | None  # the fraud.* intent it resembles
     flags: tuple[FlagHit, ...]
     points: float  # the fitted model's probability that the message is a scam
+    # The message's own language when it shows one (an English text gets an English verdict)
+    lang: str | None = None
+    # It holds a phone number, an account or card number, or a link: no "no known sign" then,
+    # since the bot cannot look any of them up.
+    contact: bool = False
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -104,6 +110,13 @@ def fold(text: str) -> str:
     folded = _FORMAT_CHARS.sub("", unicodedata.normalize("NFKC", without_surrogates(text)))
     folded = folded.casefold()
     return traditional_to_simplified(folded) if has_han(folded) else folded
+
+
+def message_language(text: str) -> str | None:
+    """zh for a message with Chinese characters, en for one with English words, else None."""
+    if has_han(text):
+        return "zh"
+    return "en" if re.search(r"[a-z]{2,}", text, re.IGNORECASE) else None
 
 
 def link_end(url: str) -> int:
@@ -318,7 +331,7 @@ class ScamChecker:
         return {*flag_ids, *(f"family.{f}" for f in families), *combos}
 
     def probability(self, features: set[str]) -> float:
-        score = self.weights.get("bias", 0.0) + sum(self.weights.get(f, 0.0) for f in features)
+        score = self.weights.get("bias", 0.0) + sum(self.weights.get(f, 0.0) for f in sorted(features))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
 
     def rate(self, flag_ids: list[str]) -> tuple[str, float]:
@@ -329,10 +342,16 @@ class ScamChecker:
         features = self.features(flag_ids)
         probability = self.probability(features)
         families = {self.by_id[i].family for i in flag_ids}
-        if "warning" in families and not families & {"link", "number"}:
-            # A resident telling others about a scam, with nothing in it to tap or call.
+        direct_ask = any(i in DIRECT_ASKS for i in flag_ids)
+        if "warning" in families and not families & {"link", "number"} and not direct_ask:
+            # A resident telling others about a scam, with nothing in it to tap or call, and
+            # no code, screen or install asked for (those asks are exempted by a warning's
+            # own words, so one that counts is meant).
             return "low", probability
-        if "combo." + "+".join(ALWAYS_HIGH) in features or probability >= self.high:
+        if "combo." + "+".join(ALWAYS_HIGH) in features:
+            return "high", probability
+        if probability >= self.high and len(families - {"warning"}) >= 2:
+            # "Stop" needs two kinds of sign: one alone (a transfer, a link) is "verify first".
             return "high", probability
         return ("medium" if probability >= self.medium else "low"), probability
 
@@ -356,4 +375,7 @@ class ScamChecker:
                     votes[intent] = votes.get(intent, 0.0) + TOPIC_VOTE * score
         # The type with most points; on a tie, the flag listed first in the content wins.
         scam_type = max(votes, key=lambda t: votes[t]) if votes and risk != "low" else None
-        return ScamCheck(risk, scam_type, tuple(hits), probability)
+        contact = has_bare_contact(folded) or any(self.by_id[h.id].family == "link" for h in hits)
+        return ScamCheck(
+            risk, scam_type, tuple(hits), probability, message_language(folded), contact
+        )
