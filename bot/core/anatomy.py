@@ -112,7 +112,9 @@ def _brand_in(host: str, brand: str) -> bool:
     parts = re.split(r"[.-]", host)
     if len(brand) >= 5:
         return brand in host
-    return any(part == brand or part.startswith(brand) and len(part) <= len(brand) + 3 for part in parts)
+    return any(
+        part == brand or part.startswith(brand) and len(part) <= len(brand) + 3 for part in parts
+    )
 
 
 def lookalike_of(word: str, anatomy: Anatomy) -> str | None:
@@ -182,8 +184,10 @@ def number_signs(text: str, anatomy: Anatomy) -> list[Sign]:
         before = text[max(0, match.start() - 40) : match.start()]
         if match.group(1) and not digits.removeprefix("00").startswith("86"):
             signs.append(Sign("number_foreign", number, match.start()))
-        elif not chinese and len(digits) >= 10 and digits.startswith(
-            anatomy.items("premium_prefixes")
+        elif (
+            not chinese
+            and len(digits) >= 10
+            and digits.startswith(anatomy.items("premium_prefixes"))
         ):
             signs.append(Sign("number_premium", number, match.start()))
         elif service.search(before) and any(m.fullmatch(digits) for m in mobiles):

@@ -331,7 +331,9 @@ class ScamChecker:
         return {*flag_ids, *(f"family.{f}" for f in families), *combos}
 
     def probability(self, features: set[str]) -> float:
-        score = self.weights.get("bias", 0.0) + sum(self.weights.get(f, 0.0) for f in sorted(features))
+        score = self.weights.get("bias", 0.0) + sum(
+            self.weights.get(f, 0.0) for f in sorted(features)
+        )
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
 
     def rate(self, flag_ids: list[str]) -> tuple[str, float]:
