@@ -31,7 +31,7 @@ from bot.startup import load_responder
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "tests" / "data" / "scam_eval.yaml"
 OUT = ROOT / "content" / "scam_weights.yaml"
-PENALTIES = (0.03, 0.1, 0.3, 1.0, 3.0)
+PENALTIES = (0.1, 0.3, 1.0, 3.0, 10.0)
 FOLDS = 5
 HIGH_FALSE = 0.01
 MEDIUM_FALSE = 0.04

@@ -25,6 +25,8 @@ from bot.core.matcher import IntentIndex
 from bot.core.normalize import has_han, traditional_to_simplified, without_surrogates
 
 POINTS = {"high": 3.0, "medium": 2.0, "low": 1.0}  # a flag's vote for the scam type
+# The story names the scam type; the ask (a transfer, a code) is common to all of them.
+PRETEXT_VOTE = 3.0
 # Families seen together, as features of the fitted model: how a scam works is a story
 # (pretext), something to do (ask), a hurry (pressure), and a way to do it (link, number).
 COMBOS = (
@@ -366,7 +368,8 @@ class ScamChecker:
             flag = self.by_id[flag_id]
             hits.append(FlagHit(flag.id, defang(_without_link_tail(quote)), flag.weight))
             if flag.suggests:
-                votes[flag.suggests] = votes.get(flag.suggests, 0.0) + POINTS[flag.weight]
+                vote = POINTS[flag.weight] * (PRETEXT_VOTE if flag.family == "pretext" else 1.0)
+                votes[flag.suggests] = votes.get(flag.suggests, 0.0) + vote
         risk, probability = self.rate([h.id for h in hits])
         ranked = [*sorted(votes.values(), reverse=True), 0.0, 0.0]
         if self.index is not None and risk != "low" and ranked[0] - ranked[1] < CLEAR_VOTE:
