@@ -29,6 +29,8 @@ _LOOKALIKE_DIGITS = (
     str.maketrans("0134578", "oieastb"),
 )
 _MIXED_WORD = re.compile(r"[a-z0-9]*(?:[a-z][0-9]|[0-9][a-z])[a-z0-9]*")
+# A phone, account or card number: seven digits or more, spaces and dashes allowed.
+_CONTACT_NUMBER = re.compile(r"(?<!\d)\d(?:[\s-]?\d){6,}(?!\d)")
 _PHONE = re.compile(r"(?<![\d+])(\+|00)?\d(?:[\s-]?\d){6,14}(?!\d)")
 
 # The most telling sign of a link is the one given: one sign per link.
@@ -113,7 +115,7 @@ def _brand_in(host: str, brand: str) -> bool:
     if len(brand) >= 5:
         return brand in host
     return any(
-        part == brand or part.startswith(brand) and len(part) <= len(brand) + 3 for part in parts
+        part == brand or (part.startswith(brand) and len(part) <= len(brand) + 3) for part in parts
     )
 
 
@@ -199,4 +201,4 @@ def number_signs(text: str, anatomy: Anatomy) -> list[Sign]:
 
 def has_bare_contact(text: str) -> bool:
     """A phone number, a bank account or card number (a long digit run), somewhere in text."""
-    return any(len(_digits(m.group(0))) >= 7 for m in _PHONE.finditer(text))
+    return _CONTACT_NUMBER.search(text) is not None

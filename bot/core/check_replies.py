@@ -6,7 +6,6 @@ from bot.core.responder import Responder
 from bot.core.scam_check import ScamCheck
 from bot.core.types import Button, Reply, ReplyKind
 
-
 # Signs that the message asks for money: the advice then says plainly "don't pay".
 MONEY_FLAGS = frozenset(
     {"transfer_request", "advance_fee", "safe_account", "recovery_bait", "two_cards"}

@@ -118,7 +118,8 @@ def message_language(text: str) -> str | None:
     """zh for a message with Chinese characters, en for one with English words, else None."""
     if has_han(text):
         return "zh"
-    return "en" if re.search(r"[a-z]{2,}", text, re.IGNORECASE) else None
+    words = _URL.sub(" ", text)  # a bare link is in no language
+    return "en" if re.search(r"[a-z]{2,}", words, re.IGNORECASE) else None
 
 
 def link_end(url: str) -> int:
