@@ -209,12 +209,20 @@ def test_same_type_whether_pasted_forwarded_or_checked(responder: Responder) -> 
 
 
 def test_quoted_signs_are_clean_phrases(responder: Responder) -> None:
-    result = responder.checker.check(
-        "【XX银行】您的账户存在异常已被临时限制（详见 http://x.example.top）。"
-    )
-    for hit in result.flags:
-        assert hit.quote.count("(") == hit.quote.count(")"), hit
-        assert not hit.quote.endswith(("。", "，", ")", "）")), hit
+    """Issue 15 (5): quotes were fragments ("verify at http:", "hxxp://secure-acct-che")."""
+    for message in (
+        "【XX银行】您的账户存在异常已被临时限制（详见 http://x.example.top）。",
+        "Your account has been locked. Verify at http://secure-acct-check.duckdns.org",
+        "请点击 http://xx-bank-verify.com 完成验证",
+    ):
+        result = responder.checker.check(message)
+        for hit in result.flags:
+            assert hit.quote.count("(") == hit.quote.count(")"), hit
+            assert not hit.quote.endswith(("。", "，", ")", "）", ":", "http", "http:")), hit
+            assert "http" not in hit.quote or hit.quote.startswith("hxxp"), hit
+        reply = check_reply(responder, result, "en").text
+        quotes = [line.split("」")[0] for line in reply.splitlines() if line.startswith("• ")]
+        assert len(quotes) == len(set(quotes)), reply  # the same words are quoted once
 
 
 def test_english_message_gets_an_english_verdict(responder: Responder) -> None:

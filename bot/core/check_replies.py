@@ -28,7 +28,12 @@ def check_reply(responder: Responder, result: ScamCheck, lang: str) -> Reply:
     lines = [responder.ui(_verdict(result), lang)]
     if result.flags:
         lines.append(responder.ui("check_flags", lang))
-        lines += [f"• 「{hit.quote}」{flags[hit.id].explain[lang]}" for hit in result.flags]
+        shown: set[str] = set()
+        for hit in result.flags:
+            # Two signs read from the same words are one quote: the first sign explains it.
+            if hit.quote not in shown:
+                shown.add(hit.quote)
+                lines.append(f"• 「{hit.quote}」{flags[hit.id].explain[lang]}")
     buttons: tuple[Button, ...] = ()
     if result.type:
         title = responder.content.replies[result.type].title[lang]

@@ -161,6 +161,19 @@ def _without_link_tail(quote: str) -> str:
     return quote[: link_end(quote)]
 
 
+_QUOTE_EDGE = " \t\n:：,，;；、-—"
+
+
+def clean_quote(quote: str) -> str:
+    """A quote as a clean phrase: no link tail, no stray colon or comma at its edges, no
+    bracket it does not close ("verify at:", "（详见" are fragments)."""
+    quote = _without_link_tail(quote).strip(_QUOTE_EDGE)
+    for opening, closing in (("(", ")"), ("（", "）"), ("[", "]"), ("【", "】"), ("「", "」")):
+        if quote.count(opening) != quote.count(closing):
+            quote = quote.replace(opening, "").replace(closing, "")
+    return quote.strip(_QUOTE_EDGE) or quote
+
+
 def _literal_options(items: list) -> frozenset[str] | None:
     """Strings one of which every match of this sequence must contain, or None if unknown."""
     best: frozenset[str] | None = None
@@ -367,7 +380,7 @@ class ScamChecker:
         votes: dict[str, float] = {}
         for flag_id, quote in self._found(folded, ends).items():
             flag = self.by_id[flag_id]
-            hits.append(FlagHit(flag.id, defang(_without_link_tail(quote)), flag.weight))
+            hits.append(FlagHit(flag.id, defang(clean_quote(quote)), flag.weight))
             if flag.suggests:
                 vote = POINTS[flag.weight] * (PRETEXT_VOTE if flag.family == "pretext" else 1.0)
                 votes[flag.suggests] = votes.get(flag.suggests, 0.0) + vote
