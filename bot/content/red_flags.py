@@ -207,6 +207,30 @@ def _compiled(
     return tuple(compiled)
 
 
+def check_scam_weights(
+    weights: dict[str, float],
+    drafts: dict[str, RedFlagDraft],
+    where: dict[tuple[str, str], Location],
+    error: Callable[[Location, str], None],
+) -> None:
+    """Every fitted weight names something the checker can find: `bias`, a flag,
+    `family.<family>` or `combo.<family>+<family>…` (a stale weight means: re-fit)."""
+    for key in weights:
+        kind, _, name = key.partition(".")
+        known = (
+            key == "bias"
+            or key in drafts
+            or (kind == "family" and name in FAMILIES)
+            or (kind == "combo" and all(part in FAMILIES for part in name.split("+")))
+        )
+        if not known:
+            error(
+                where[("scam_weights", key)],
+                f"scam weight {key!r} names no red flag, family or combination; "
+                "re-fit with `python -m bench.fit_scam`",
+            )
+
+
 def check_red_flags(
     drafts: dict[str, RedFlagDraft],
     intents: dict[str, Intent],
