@@ -234,6 +234,12 @@ def _sentence(text: str, ends: list[int], start: int, end: int) -> str:
     return text[left : max(right, end)]
 
 
+def _minor(flag: RedFlag) -> bool:
+    """A plain link, a short code, an overseas number: worth listing, never a kind of sign on
+    its own account (marketing has them all)."""
+    return flag.weight == "low" and flag.family in ("link", "number", "ask")
+
+
 class ScamChecker:
     def __init__(self, content: Content, index: IntentIndex | None = None) -> None:
         self.flags: tuple[RedFlag, ...] = tuple(content.red_flags.values())
@@ -368,8 +374,11 @@ class ScamChecker:
             return "low", probability
         if "combo." + "+".join(ALWAYS_HIGH) in features:
             return "high", probability
-        if probability >= self.high and len(families - {"warning"}) >= 2:
-            # "Stop" needs two kinds of sign: one alone (a transfer, a link) is "verify first".
+        strong = {f.family for f in map(self.by_id.get, flag_ids) if f and not _minor(f)}
+        if probability >= self.high and len(strong - {"warning"}) >= 2:
+            # "Stop" needs two kinds of telling sign: one alone (a transfer, a link) is "verify
+            # first", and minor signs (a plain link, a short code, an overseas number) do not
+            # make up a kind.
             return "high", probability
         return ("medium" if probability >= self.medium else "low"), probability
 
