@@ -269,3 +269,27 @@ async def test_a_bare_number_or_link_never_gets_no_known_sign(
     assert words in reply, reply
     assert "没有发现已知的诈骗特征" not in reply and "No known warning signs" not in reply
     assert "96110" in reply
+
+
+@pytest.mark.parametrize(
+    ("message", "scam_type"),
+    [
+        (
+            "外公，我和同学吃饭时跟人起了争执受伤住院了，急需手术费，先转我五千",
+            "fraud.acquaintance",
+        ),
+        (
+            "Hi Mum, I lost my phone, this is my new number. Can you send me money today?",
+            "fraud.acquaintance",
+        ),
+        ("您好，我是某某金融的客服专员，可以帮您降低贷款利率，请先交一笔保证金", "fraud.loan"),
+        ("【公安局】您涉嫌洗钱，请把资金转入安全账户配合调查", "fraud.police_impersonation"),
+        (
+            "USPS: your package is on hold, pay the redelivery fee at http://usps-fee.example.top",
+            "fraud.customer_service",
+        ),
+    ],
+)
+def test_the_story_names_the_type(responder: Responder, message: str, scam_type: str) -> None:
+    result = responder.checker.check(message)
+    assert result.risk != "low" and result.type == scam_type, result
