@@ -116,6 +116,9 @@ def _long_messages() -> list[str]:
         for pool in (scams, ordinary, scams[start::7] + ordinary[start::7]):
             text = "\n".join(pool[start:] + pool[:start])
             texts.append((text * (MAX // max(1, len(text)) + 1))[:MAX])
+    # Shapes that make careless patterns backtrack: one long word, a long link, dotted runs.
+    for unit in ("a", "1", "a.", "a-", "a1", "http://" + "a" * 40, "www.", "1 1-"):
+        texts.append((unit * (MAX // len(unit) + 1))[:MAX])
     return texts
 
 

@@ -28,7 +28,21 @@ _LOOKALIKE_DIGITS = (
     str.maketrans("0134578", "oleastb"),
     str.maketrans("0134578", "oieastb"),
 )
-_MIXED_WORD = re.compile(r"[a-z0-9]*(?:[a-z][0-9]|[0-9][a-z])[a-z0-9]*")
+_WORD = re.compile(r"[a-z0-9]+")  # linear: a word is checked for letters and digits in Python
+MAX_WORD = 24  # longer runs are no brand name
+
+
+def _mixed_words(text: str) -> list[re.Match[str]]:
+    """Words of letters and digits both (paypa1, v0dafone), of a brand name's length."""
+    return [
+        m
+        for m in _WORD.finditer(text)
+        if 4 <= len(m.group(0)) <= MAX_WORD
+        and not m.group(0).isdigit()
+        and not m.group(0).isalpha()
+    ]
+
+
 # A phone, account or card number: seven digits or more, spaces and dashes allowed.
 _CONTACT_NUMBER = re.compile(r"(?<!\d)\d(?:[\s-]?\d){6,}(?!\d)")
 _PHONE = re.compile(r"(?<![\d+])(\+|00)?\d(?:[\s-]?\d){6,14}(?!\d)")
@@ -142,7 +156,7 @@ def link_sign(url: str, anatomy: Anatomy) -> str:
         return "link_ip"
     if anatomy.official(host):
         return "link_plain"
-    if any(lookalike_of(word, anatomy) for word in _MIXED_WORD.findall(host)):
+    if any(lookalike_of(m.group(0), anatomy) for m in _mixed_words(host)):
         return "lookalike"
     if any(_brand_in(host, brand) for brand in anatomy.brands) or any(
         _brand_in(host, word) for word in anatomy.items("domain_bait_words")
@@ -164,8 +178,8 @@ def link_signs(text: str, anatomy: Anatomy) -> list[Sign]:
 def word_lookalikes(text: str, anatomy: Anatomy) -> list[Sign]:
     """Brand names spelled with digits in the text itself ("V0DAF0NE customer")."""
     signs = []
-    for match in _MIXED_WORD.finditer(text):
-        if 4 <= len(match.group(0)) <= 24 and lookalike_of(match.group(0), anatomy):
+    for match in _mixed_words(text):
+        if lookalike_of(match.group(0), anatomy):
             signs.append(Sign("lookalike", match.group(0), match.start()))
     return signs
 

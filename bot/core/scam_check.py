@@ -118,7 +118,9 @@ def message_language(text: str) -> str | None:
     """zh for a message with Chinese characters, en for one with English words, else None."""
     if has_han(text):
         return "zh"
-    words = _URL.sub(" ", text)  # a bare link is in no language
+    # A bare link is in no language: words with a dot, slash or @ are left out (split, not a
+    # regex: the link pattern backtracks on long runs of letters).
+    words = " ".join(w for w in text.split() if not any(c in w for c in "./@"))
     return "en" if re.search(r"[a-z]{2,}", words, re.IGNORECASE) else None
 
 
