@@ -293,3 +293,12 @@ async def test_a_bare_number_or_link_never_gets_no_known_sign(
 def test_the_story_names_the_type(responder: Responder, message: str, scam_type: str) -> None:
     result = responder.checker.check(message)
     assert result.risk != "low" and result.type == scam_type, result
+
+
+async def test_a_question_with_a_date_is_answered_not_checked(
+    app: Application, api: FakeBotApi
+) -> None:
+    """A date is no number to look up: the question still gets the topic's answer."""
+    await app.process_update(text_update(app.bot, "我2024-01-15被骗了怎么办"))
+    reply = api.sent()[-1]["text"]
+    assert "查不了公安的涉诈记录" not in reply and "危险信号" not in reply, reply

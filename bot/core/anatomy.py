@@ -44,6 +44,7 @@ def _mixed_words(text: str) -> list[re.Match[str]]:
 
 
 # A phone, account or card number: seven digits or more, spaces and dashes allowed.
+_DATE = re.compile(r"(19|20)\d\d[\s-]\d{1,2}[\s-]\d{1,2}")  # 2024-01-15 is no number to look up
 _CONTACT_NUMBER = re.compile(r"(?<!\d)\d(?:[\s-]?\d){6,}(?!\d)")
 _PHONE = re.compile(r"(?<![\d+])(\+|00)?\d(?:[\s-]?\d){6,14}(?!\d)")
 
@@ -215,4 +216,4 @@ def number_signs(text: str, anatomy: Anatomy) -> list[Sign]:
 
 def has_bare_contact(text: str) -> bool:
     """A phone number, a bank account or card number (a long digit run), somewhere in text."""
-    return _CONTACT_NUMBER.search(text) is not None
+    return any(not _DATE.fullmatch(m.group(0)) for m in _CONTACT_NUMBER.finditer(text))
