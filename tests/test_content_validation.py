@@ -186,6 +186,20 @@ def test_word_list_that_is_no_regular_expression(tree: Path) -> None:
     _assert_error(_errors(tree), path, line, "red_flag_words.scam_talk: bad regular expression")
 
 
+def test_a_stale_fitted_weight_is_reported(tree: Path) -> None:
+    path = tree / "content" / "scam_weights.yaml"
+    line = _edit(path, '  "family.ask":', '  "family.asks":')
+    _assert_error(_errors(tree), path, line, "scam weight 'family.asks' names no red flag")
+
+
+def test_a_flag_needs_a_family_and_patterns_or_a_detector(tree: Path) -> None:
+    path = tree / "content" / "red_flags.yaml"
+    line = _edit(path, "    detector: link_ip\n", "    detector: link_ipv6\n")
+    _assert_error(_errors(tree), path, line, "detector must be one of")
+    line = _edit(path, "    family: warning\n", "    family: gossip\n")
+    _assert_error(_errors(tree), path, line, "family must be one of")
+
+
 def test_word_lists_are_written_into_the_patterns(tree: Path) -> None:
     """An edit to a word list changes every flag that uses it."""
     path = tree / "content" / "red_flags.yaml"

@@ -194,20 +194,24 @@ async def test_impostor_forwarded_in_private_gets_a_high_risk_warning(
 def test_an_id_number_is_not_a_phone_number(responder: Responder) -> None:
     for message in ("我的身份证号是460003199001011234…", "身份证 46000319900101123X"):
         result = responder.checker.check(message)
-        assert "odd_caller" not in {f.id for f in result.flags}, result
-    assert "odd_caller" in {f.id for f in responder.checker.check("回电 +63 9171234567").flags}
+        assert "number_foreign" not in {f.id for f in result.flags}, result
+    foreign = responder.checker.check("回电 +63 9171234567")
+    assert "number_foreign" in {f.id for f in foreign.flags}
 
 
 def test_verdict_and_listed_signs_agree(responder: Responder) -> None:
     """ "No known warning signs" is never followed by a list of warning signs."""
     clean = check_reply(responder, responder.checker.check("明天一起吃饭吧"), "zh").text
     assert "没有发现已知的诈骗特征" in clean and "发现的危险信号" not in clean
-    for lang, none_found in (("zh", "没有发现已知的诈骗特征"), ("en", "No known warning signs")):
-        result = responder.checker.check("请回电 +63 9171234567")
+    for lang, none_found, message in (
+        ("zh", "没有发现已知的诈骗特征", "嗯 +63 9171234567"),
+        ("en", "No known warning signs", "ok +63 9171234567"),
+    ):
+        result = responder.checker.check(message)
         assert result.risk == "low" and result.flags
         text = check_reply(responder, result, lang).text
         assert none_found not in text
-        assert ("风险较低" if lang == "zh" else "Low risk") in text
+        assert ("查不了公安的涉诈记录" if lang == "zh" else "police records") in text
 
 
 @pytest.mark.parametrize(
@@ -222,7 +226,8 @@ def test_verdict_and_listed_signs_agree(responder: Responder) -> None:
 def test_a_quoted_link_ends_where_the_url_ends(
     responder: Responder, message: str, quote: str
 ) -> None:
-    quotes = [f.quote for f in responder.checker.check(message).flags if f.id == "link"]
+    flags = responder.checker.check(message).flags
+    quotes = [f.quote for f in flags if responder.content.red_flags[f.id].family == "link"]
     assert quotes == [quote]
 
 
@@ -240,7 +245,9 @@ def test_defanged_links_keep_the_text_after_them() -> None:
     ],
 )
 def test_the_centres_name_alone_is_no_warning_sign(responder: Responder, message: str) -> None:
-    assert responder.checker.check(message).flags == ()
+    result = responder.checker.check(message)
+    families = {responder.content.red_flags[f.id].family for f in result.flags}
+    assert result.risk == "low" and families <= {"warning"}, result
 
 
 # Finding 17, review: scam words (诈骗, 骗子, fraud) exempted the asks again, so an impostor who

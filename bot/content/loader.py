@@ -51,5 +51,8 @@ def load_content(
         areas=parts.areas,
         red_flags=flags,
         risk_levels=parts.risk,
+        link_brands=parts.link_brands,
+        anatomy_lists=parts.anatomy_lists,
+        scam_weights=parts.scam_weights,
         report_kinds=parts.report_kinds,
     )

@@ -88,6 +88,11 @@ class RedFlag:
     # When not empty, this flag counts only if one of these flags counts too (a claim to be
     # the anti-fraud centre is a warning sign only next to an ask).
     only_with: tuple[str, ...] = ()
+    # How scams work, which this sign shows: pretext, ask, pressure, link or number. The
+    # combination decides (a pretext with an ask and a link is high risk however worded).
+    family: str = "pretext"
+    # A sign found by code instead of patterns (link and number anatomy, bot.core.anatomy).
+    detector: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,5 +122,11 @@ class Content:
     rewrites: dict[str, dict[str, str]] = field(default_factory=dict)
     areas: dict[str, Localized] = field(default_factory=dict)  # townships, for alert targeting
     red_flags: dict[str, RedFlag] = field(default_factory=dict)
-    risk_levels: dict[str, float] = field(default_factory=dict)  # points for "high", "medium"
+    risk_levels: dict[str, float] = field(default_factory=dict)  # probability for high, medium
+    # Link and number anatomy lists (content/anatomy.yaml): brands -> official domains, and
+    # named lists of TLDs, dynamic-DNS suffixes, shorteners, number prefixes.
+    link_brands: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    anatomy_lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The scam checker's fitted weights (content/scam_weights.yaml, `python -m bench.fit_scam`)
+    scam_weights: dict[str, float] = field(default_factory=dict)
     report_kinds: dict[str, ReportKind] = field(default_factory=dict)  # in menu order

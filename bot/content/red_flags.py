@@ -19,7 +19,34 @@ from bot.content.yaml_lines import LineDict
 
 RISK_LEVELS = ("high", "medium")
 FLAG_WEIGHTS = ("high", "medium", "low")
-FLAG_KEYS = ("weight", "suggests", "patterns", "unless", "unless_not_with", "only_with", "explain")
+FLAG_KEYS = (
+    "weight",
+    "family",
+    "detector",
+    "suggests",
+    "patterns",
+    "unless",
+    "unless_not_with",
+    "only_with",
+    "explain",
+)
+FAMILIES = ("pretext", "ask", "pressure", "link", "number", "warning")
+# Signs found by code (bot.core.anatomy) rather than by patterns: a flag names one of these.
+DETECTORS = (
+    "link_userinfo",
+    "link_punycode",
+    "link_ip",
+    "lookalike",
+    "link_brand",
+    "link_ddns",
+    "link_shortener",
+    "link_odd_tld",
+    "link_plain",
+    "number_premium",
+    "number_personal_as_service",
+    "number_foreign",
+    "number_virtual",
+)
 RED_FLAG_WORD = re.compile(r"\{([a-z][a-z_]*)\}")  # {name}; regex counts are {2} or {0,8}
 
 PatternTexts = tuple[tuple[str, Location], ...]  # as written, each with its file and line
@@ -42,6 +69,30 @@ def read_risk(reader: SchemaReader, key: str, value: Any, line: int) -> float | 
     else:
         return float(value)
     return None
+
+
+def read_scam_weight(reader: SchemaReader, key: str, value: Any, line: int) -> float | None:
+    """A fitted weight: `bias`, a flag id, `family.<name>` or `combo.<families>`."""
+    if not reader.number(value):
+        reader.error(line, f"scam_weights.{key} must be a number")
+        return None
+    return float(value)
+
+
+def read_link_brand(
+    reader: SchemaReader, key: str, value: Any, line: int
+) -> tuple[str, ...] | None:
+    """A brand a link may name, and its official domains (`link_brands:`)."""
+    domains, _ = reader.string_list(value, line, f"link_brands.{key}")
+    return tuple(d.casefold() for d in domains)
+
+
+def read_anatomy_list(
+    reader: SchemaReader, key: str, value: Any, line: int
+) -> tuple[str, ...] | None:
+    """A named list the link and number anatomy reads (`anatomy_lists:`)."""
+    items, _ = reader.string_list(value, line, f"anatomy_lists.{key}")
+    return tuple(i.casefold() for i in items)
 
 
 def read_red_flag_word(reader: SchemaReader, key: str, value: Any, line: int) -> str | None:
@@ -68,10 +119,18 @@ def read_red_flag(reader: SchemaReader, key: str, value: Any, line: int) -> RedF
     mapping = reader.mapping(value, line, what)
     if mapping is None:
         return None
-    reader.keys(mapping, FLAG_KEYS, ("weight", "patterns", "explain"), what)
+    reader.keys(mapping, FLAG_KEYS, ("weight", "family", "explain"), what)
     weight = str(mapping.get("weight", ""))
     if weight not in FLAG_WEIGHTS:
         reader.error(mapping.line_of("weight"), f"{what}.weight must be one of {FLAG_WEIGHTS}")
+    family = str(mapping.get("family", ""))
+    if family not in FAMILIES:
+        reader.error(mapping.line_of("family"), f"{what}.family must be one of {FAMILIES}")
+    detector = mapping.get("detector")
+    if detector is not None and detector not in DETECTORS:
+        reader.error(mapping.line_of("detector"), f"{what}.detector must be one of {DETECTORS}")
+    if (detector is None) == ("patterns" not in mapping):
+        reader.error(mapping.line, f"{what} needs either patterns or a detector, not both")
     suggests = mapping.get("suggests")
     flag = RedFlag(
         key,
@@ -82,10 +141,12 @@ def read_red_flag(reader: SchemaReader, key: str, value: Any, line: int) -> RedF
         reader.localized(mapping, "explain", what),
         _flag_ids(reader, mapping, "unless_not_with", key),
         _flag_ids(reader, mapping, "only_with", key),
+        family,
+        str(detector) if detector is not None else None,
     )
     return RedFlagDraft(
         flag,
-        _pattern_texts(reader, mapping, "patterns", what, required=True),
+        _pattern_texts(reader, mapping, "patterns", what, required=False),
         _pattern_texts(reader, mapping, "unless", what, required=False),
     )
 
@@ -144,6 +205,30 @@ def _compiled(
             message = f"{what}: bad regular expression: {exc}"
             errors.append(ContentError(where.path, where.line, message))
     return tuple(compiled)
+
+
+def check_scam_weights(
+    weights: dict[str, float],
+    drafts: dict[str, RedFlagDraft],
+    where: dict[tuple[str, str], Location],
+    error: Callable[[Location, str], None],
+) -> None:
+    """Every fitted weight names something the checker can find: `bias`, a flag,
+    `family.<family>` or `combo.<family>+<family>…` (a stale weight means: re-fit)."""
+    for key in weights:
+        kind, _, name = key.partition(".")
+        known = (
+            key == "bias"
+            or key in drafts
+            or (kind == "family" and name in FAMILIES)
+            or (kind == "combo" and all(part in FAMILIES for part in name.split("+")))
+        )
+        if not known:
+            error(
+                where[("scam_weights", key)],
+                f"scam weight {key!r} names no red flag, family or combination; "
+                "re-fit with `python -m bench.fit_scam`",
+            )
 
 
 def check_red_flags(

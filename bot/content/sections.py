@@ -39,6 +39,9 @@ SECTIONS: dict[str, EntryReader] = {
     "red_flag_words": red_flags.read_red_flag_word,
     "red_flags": red_flags.read_red_flag,
     "risk": red_flags.read_risk,
+    "scam_weights": red_flags.read_scam_weight,
+    "link_brands": red_flags.read_link_brand,
+    "anatomy_lists": red_flags.read_anatomy_list,
     "report_kinds": report_kinds.read_report_kind,
 }
 
@@ -59,6 +62,9 @@ class ContentParts:
     red_flag_words: dict[str, str] = field(default_factory=dict)  # {name} -> regex fragment
     red_flags: dict[str, red_flags.RedFlagDraft] = field(default_factory=dict)
     risk: dict[str, float] = field(default_factory=dict)
+    scam_weights: dict[str, float] = field(default_factory=dict)
+    link_brands: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    anatomy_lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
     report_kinds: dict[str, ReportKind] = field(default_factory=dict)
     # where each item was defined, for cross-reference errors
     where: dict[tuple[str, str], Location] = field(default_factory=dict)

@@ -6,23 +6,42 @@ from bot.core.responder import Responder
 from bot.core.scam_check import ScamCheck
 from bot.core.types import Button, Reply, ReplyKind
 
+# Signs that the message asks for money: the advice then says plainly "don't pay".
+MONEY_FLAGS = frozenset(
+    {"transfer_request", "advance_fee", "safe_account", "recovery_bait", "two_cards"}
+)
+
+
+def _verdict(result: ScamCheck) -> str:
+    """A low risk with signs listed, or with a number or link in it, is never "no known sign":
+    that would contradict the list, or pass off a number the bot cannot look up."""
+    if result.risk != "low":
+        return f"check_{result.risk}"
+    if result.contact:
+        return "check_low_contact"
+    return "check_low_signs" if result.flags else "check_low"
+
 
 def check_reply(responder: Responder, result: ScamCheck, lang: str) -> Reply:
-    lang = responder.language(lang)
+    lang = responder.language(result.lang or lang)
     flags = responder.content.red_flags
-    # A low risk with signs listed is worded as such: "no known signs" above a list would
-    # contradict itself.
-    verdict = "check_low_signs" if result.risk == "low" and result.flags else f"check_{result.risk}"
-    lines = [responder.ui(verdict, lang)]
+    lines = [responder.ui(_verdict(result), lang)]
     if result.flags:
         lines.append(responder.ui("check_flags", lang))
-        lines += [f"• 「{hit.quote}」{flags[hit.id].explain[lang]}" for hit in result.flags]
+        shown: set[str] = set()
+        for hit in result.flags:
+            # Two signs read from the same words are one quote: the first sign explains it.
+            if hit.quote not in shown:
+                shown.add(hit.quote)
+                lines.append(f"• 「{hit.quote}」{flags[hit.id].explain[lang]}")
     buttons: tuple[Button, ...] = ()
     if result.type:
         title = responder.content.replies[result.type].title[lang]
         lines.append(responder.ui("check_type", lang, title=title))
         buttons = (Button(f"📖 {title}", f"intent:{result.type}"),)
     if result.risk in ("high", "medium"):
+        if any(hit.id in MONEY_FLAGS for hit in result.flags):
+            lines.append(responder.ui("check_dont_pay", lang))
         lines.append(responder.ui(f"check_advice_{result.risk}", lang))
     buttons += (Button(responder.ui("menu_button", lang), "menu:main"),)
     return Reply(
@@ -32,7 +51,7 @@ def check_reply(responder: Responder, result: ScamCheck, lang: str) -> Reply:
 
 def guard_warning(responder: Responder, result: ScamCheck, lang: str) -> Reply:
     """The short warning posted in a group under a high-risk message."""
-    lang = responder.language(lang)
+    lang = responder.language(result.lang or lang)
     separator = "、" if lang == "zh" else ", "
     quotes = separator.join(f"「{hit.quote}」" for hit in result.flags[:3])
     return Reply(

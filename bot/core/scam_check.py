@@ -7,6 +7,7 @@ only finds them. It never calls a message safe: "low" means no known red flag wa
 from __future__ import annotations
 
 import heapq
+import math
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
@@ -19,10 +20,28 @@ except ImportError:  # pragma: no cover
     import sre_parse as _parser  # type: ignore[no-redef]
 
 from bot.content.model import Content, RedFlag
+from bot.core.anatomy import Anatomy, has_bare_contact, link_signs, number_signs, word_lookalikes
 from bot.core.matcher import IntentIndex
 from bot.core.normalize import has_han, traditional_to_simplified, without_surrogates
 
-POINTS = {"high": 3.0, "medium": 2.0, "low": 1.0}
+POINTS = {"high": 3.0, "medium": 2.0, "low": 1.0}  # a flag's vote for the scam type
+# The story names the scam type; the ask (a transfer, a code) is common to all of them.
+PRETEXT_VOTE = 3.0
+# Families seen together, as features of the fitted model: how a scam works is a story
+# (pretext), something to do (ask), a hurry (pressure), and a way to do it (link, number).
+COMBOS = (
+    ("pretext", "ask"),
+    ("pretext", "link"),
+    ("ask", "link"),
+    ("pretext", "number"),
+    ("ask", "number"),
+    ("pressure", "ask"),
+    ("pretext", "pressure"),
+    ("pretext", "ask", "link"),
+)
+DIRECT_ASKS = frozenset({"credentials", "screen_share", "install_app"})
+# A pretext with an ask and a link is high risk however it is worded (issue 15).
+ALWAYS_HIGH = ("pretext", "ask", "link")
 TOPIC_VOTE = 0.05
 TOPIC_CHARS = 60
 CLEAR_VOTE = 3.0  # flags this far ahead name the type alone; closer calls ask the matcher
@@ -69,7 +88,12 @@ class ScamCheck:
     risk: str  # high | medium | low
     type: str | None  # the fraud.* intent it resembles
     flags: tuple[FlagHit, ...]
-    points: float
+    points: float  # the fitted model's probability that the message is a scam
+    # The message's own language when it shows one (an English text gets an English verdict)
+    lang: str | None = None
+    # It holds a phone number, an account or card number, or a link: no "no known sign" then,
+    # since the bot cannot look any of them up.
+    contact: bool = False
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -88,6 +112,16 @@ def fold(text: str) -> str:
     folded = _FORMAT_CHARS.sub("", unicodedata.normalize("NFKC", without_surrogates(text)))
     folded = folded.casefold()
     return traditional_to_simplified(folded) if has_han(folded) else folded
+
+
+def message_language(text: str) -> str | None:
+    """zh for a message with Chinese characters, en for one with English words, else None."""
+    if has_han(text):
+        return "zh"
+    # A bare link is in no language: words with a dot, slash or @ are left out (split, not a
+    # regex: the link pattern backtracks on long runs of letters).
+    words = " ".join(w for w in text.split() if not any(c in w for c in "./@"))
+    return "en" if re.search(r"[a-z]{2,}", words, re.IGNORECASE) else None
 
 
 def link_end(url: str) -> int:
@@ -127,6 +161,19 @@ def _without_link_tail(quote: str) -> str:
     if found is None or found.end() != len(quote):
         return quote
     return quote[: link_end(quote)]
+
+
+_QUOTE_EDGE = " \t\n:：,，;；、-—"
+
+
+def clean_quote(quote: str) -> str:
+    """A quote as a clean phrase: no link tail, no stray colon or comma at its edges, no
+    bracket it does not close ("verify at:", "（详见" are fragments)."""
+    quote = _without_link_tail(quote).strip(_QUOTE_EDGE)
+    for opening, closing in (("(", ")"), ("（", "）"), ("[", "]"), ("【", "】"), ("「", "」")):
+        if quote.count(opening) != quote.count(closing):
+            quote = quote.replace(opening, "").replace(closing, "")
+    return quote.strip(_QUOTE_EDGE) or quote
 
 
 def _literal_options(items: list) -> frozenset[str] | None:
@@ -189,6 +236,12 @@ def _sentence(text: str, ends: list[int], start: int, end: int) -> str:
     return text[left : max(right, end)]
 
 
+def _minor(flag: RedFlag) -> bool:
+    """A plain link, a short code, an overseas number: worth listing, never a kind of sign on
+    its own account (marketing has them all)."""
+    return flag.weight == "low" and flag.family in ("link", "number", "ask")
+
+
 class ScamChecker:
     def __init__(self, content: Content, index: IntentIndex | None = None) -> None:
         self.flags: tuple[RedFlag, ...] = tuple(content.red_flags.values())
@@ -196,8 +249,27 @@ class ScamChecker:
         # The matcher knows what a message is about (贷款, 兼职, 部队采购); the flags know how
         # dangerous it is. Both vote for the scam type.
         self.index = index
-        self.high = content.risk_levels.get("high", 5.0)
-        self.medium = content.risk_levels.get("medium", 2.0)
+        self.high = content.risk_levels.get("high", 0.9)
+        self.medium = content.risk_levels.get("medium", 0.5)
+        self.weights = content.scam_weights
+        self.anatomy = Anatomy(content.link_brands, content.anatomy_lists)
+        self.by_id = {f.id: f for f in self.flags}
+        self._detected = {f.detector: f.id for f in self.flags if f.detector}
+
+    def _detect(self, text: str) -> dict[str, tuple[str | None, str | None]]:
+        """Link and number anatomy: each flag with a detector and the first place it shows.
+        Each link gives one sign only, its most telling one (anatomy.link_sign)."""
+        found: dict[str, tuple[str | None, str | None]] = {}
+        signs = [
+            *link_signs(text, self.anatomy),
+            *word_lookalikes(text, self.anatomy),
+            *number_signs(text, self.anatomy),
+        ]
+        for sign in sorted(signs, key=lambda s: s.start):
+            flag_id = self._detected.get(sign.detector)
+            if flag_id is not None and flag_id not in found:
+                found[flag_id] = (sign.quote, sign.quote)
+        return found
 
     def _find(self, flag: RedFlag, text: str, ends: list[int]) -> tuple[str | None, str | None]:
         """The flag's first match its `unless` does not exempt, and its first match at all."""
@@ -225,7 +297,9 @@ class ScamChecker:
         ever added, never removed, so the result is the smallest set that obeys the rules,
         whatever order the flags are listed in.
         """
-        matched = {f.id: self._find(f, text, ends) for f in self.flags}
+        matched = {f.id: self._find(f, text, ends) for f in self.flags if not f.detector}
+        detected = self._detect(text)
+        matched |= {f.id: detected.get(f.id, (None, None)) for f in self.flags if f.detector}
         counted: dict[str, str] = {}
         while True:
             now = {}
@@ -269,19 +343,59 @@ class ScamChecker:
             if following != -1:
                 heapq.heappush(upcoming, (following, literal))
 
+    def flag_ids(self, text: str) -> list[str]:
+        """The flags that count in a message (what bench.fit_scam fits the weights on)."""
+        folded = fold(text)
+        return list(self._found(folded, [m.end() for m in _SENTENCE_END.finditer(folded)]))
+
+    def features(self, flag_ids: list[str]) -> set[str]:
+        """What the fitted model reads: the flags, their families, and families together."""
+        families = {self.by_id[i].family for i in flag_ids}
+        combos = {"combo." + "+".join(c) for c in COMBOS if families.issuperset(c)}
+        return {*flag_ids, *(f"family.{f}" for f in families), *combos}
+
+    def probability(self, features: set[str]) -> float:
+        score = self.weights.get("bias", 0.0) + sum(
+            self.weights.get(f, 0.0) for f in sorted(features)
+        )
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
+
+    def rate(self, flag_ids: list[str]) -> tuple[str, float]:
+        """The risk and the model's probability. No flag is "low" whatever the model says;
+        a pretext with an ask and a link is "high" whatever it says."""
+        if not flag_ids:
+            return "low", 0.0
+        features = self.features(flag_ids)
+        probability = self.probability(features)
+        families = {self.by_id[i].family for i in flag_ids}
+        direct_ask = any(i in DIRECT_ASKS for i in flag_ids)
+        if "warning" in families and not families & {"link", "number"} and not direct_ask:
+            # A resident telling others about a scam, with nothing in it to tap or call, and
+            # no code, screen or install asked for (those asks are exempted by a warning's
+            # own words, so one that counts is meant).
+            return "low", probability
+        if "combo." + "+".join(ALWAYS_HIGH) in features:
+            return "high", probability
+        strong = {f.family for f in map(self.by_id.get, flag_ids) if f and not _minor(f)}
+        if probability >= self.high and len(strong - {"warning"}) >= 2:
+            # "Stop" needs two kinds of telling sign: one alone (a transfer, a link) is "verify
+            # first", and minor signs (a plain link, a short code, an overseas number) do not
+            # make up a kind.
+            return "high", probability
+        return ("medium" if probability >= self.medium else "low"), probability
+
     def check(self, text: str) -> ScamCheck:
         folded = fold(text)
         ends = [m.end() for m in _SENTENCE_END.finditer(folded)]
         hits: list[FlagHit] = []
         votes: dict[str, float] = {}
-        by_id = {f.id: f for f in self.flags}
         for flag_id, quote in self._found(folded, ends).items():
-            flag = by_id[flag_id]
-            hits.append(FlagHit(flag.id, defang(_without_link_tail(quote)), flag.weight))
+            flag = self.by_id[flag_id]
+            hits.append(FlagHit(flag.id, defang(clean_quote(quote)), flag.weight))
             if flag.suggests:
-                votes[flag.suggests] = votes.get(flag.suggests, 0.0) + POINTS[flag.weight]
-        points = sum(POINTS[h.weight] for h in hits)
-        risk = "high" if points >= self.high else "medium" if points >= self.medium else "low"
+                vote = POINTS[flag.weight] * (PRETEXT_VOTE if flag.family == "pretext" else 1.0)
+                votes[flag.suggests] = votes.get(flag.suggests, 0.0) + vote
+        risk, probability = self.rate([h.id for h in hits])
         ranked = [*sorted(votes.values(), reverse=True), 0.0, 0.0]
         if self.index is not None and risk != "low" and ranked[0] - ranked[1] < CLEAR_VOTE:
             # The topic is told in the opening lines; matching all 4,096 characters would cost
@@ -291,4 +405,7 @@ class ScamChecker:
                     votes[intent] = votes.get(intent, 0.0) + TOPIC_VOTE * score
         # The type with most points; on a tie, the flag listed first in the content wins.
         scam_type = max(votes, key=lambda t: votes[t]) if votes and risk != "low" else None
-        return ScamCheck(risk, scam_type, tuple(hits), points)
+        contact = has_bare_contact(folded) or any(self.by_id[h.id].family == "link" for h in hits)
+        return ScamCheck(
+            risk, scam_type, tuple(hits), probability, message_language(folded), contact
+        )

@@ -196,7 +196,9 @@ async def answer_text(
         # A long paste or a text with a link is most likely a message they received: check
         # it, unless it is harmless and the resident was really asking about a topic.
         result = responder.checker.check(text)
-        if result.risk != "low" or reply.kind is not ReplyKind.ANSWER:
+        # A number, account or link is never answered as if the topic were all: the bot
+        # cannot look it up, and says so (check_low_contact).
+        if result.risk != "low" or result.contact or reply.kind is not ReplyKind.ANSWER:
             await paste_check[1](update, context, message, result)
             return
     action = intent_actions(context).get(reply.intent or "")
