@@ -48,19 +48,6 @@ _DATE = re.compile(r"(19|20)\d\d[\s-]\d{1,2}[\s-]\d{1,2}")  # 2024-01-15 is no n
 _CONTACT_NUMBER = re.compile(r"(?<!\d)\d(?:[\s-]?\d){6,}(?!\d)")
 _PHONE = re.compile(r"(?<![\d+])(\+|00)?\d(?:[\s-]?\d){6,14}(?!\d)")
 
-# The most telling sign of a link is the one given: one sign per link.
-LINK_ORDER = (
-    "link_userinfo",
-    "link_punycode",
-    "link_ip",
-    "lookalike",
-    "link_brand",
-    "link_ddns",
-    "link_shortener",
-    "link_odd_tld",
-    "link_plain",
-)
-
 
 @dataclass(frozen=True)
 class Sign:
@@ -87,15 +74,27 @@ class Anatomy:
         ) or any(host == d or host.endswith("." + d) for d in self.items("official_domains"))
 
 
-def _trim(url: str) -> str:
-    """Without the sentence's punctuation or a closing bracket the link did not open."""
+_CLOSING = {")": "(", "]": "[", "}": "{"}
+
+
+def link_end(url: str) -> int:
+    """Where a link found in running text really ends: sentence punctuation after it, and a
+    closing bracket it did not open, belong to the text around it ("(见 t.cn/x)")."""
     end = len(url)
-    while end and (
-        url[end - 1] in ".,;:!?*"
-        or (url[end - 1] == ")" and url.count(")", 0, end) > url.count("(", 0, end))
-    ):
-        end -= 1
-    return url[:end]
+    while end:
+        last = url[end - 1]
+        opened = _CLOSING.get(last)
+        if last in ".,;:!?*" or (
+            opened is not None and url.count(last, 0, end) > url.count(opened, 0, end)
+        ):
+            end -= 1
+        else:
+            break
+    return end
+
+
+def _trim(url: str) -> str:
+    return url[: link_end(url)]
 
 
 def find_links(text: str, anatomy: Anatomy) -> list[tuple[int, str]]:

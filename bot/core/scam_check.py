@@ -20,7 +20,15 @@ except ImportError:  # pragma: no cover
     import sre_parse as _parser  # type: ignore[no-redef]
 
 from bot.content.model import Content, RedFlag
-from bot.core.anatomy import Anatomy, has_bare_contact, link_signs, number_signs, word_lookalikes
+from bot.core.anatomy import (
+    URL_CHAR,
+    Anatomy,
+    has_bare_contact,
+    link_end,
+    link_signs,
+    number_signs,
+    word_lookalikes,
+)
 from bot.core.matcher import IntentIndex
 from bot.core.normalize import has_han, traditional_to_simplified, without_surrogates
 
@@ -61,13 +69,11 @@ GENERIC_TYPES = frozenset(
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]|\.(?=\s)")
 # A link ends where a URL ends: at a space, a quote, an angle bracket, a Chinese character or
 # Chinese punctuation (`x'>点击</a>` is markup around it, not part of it).
-_URL_CHAR = "[^\\s'\"<>\u2018-\u201f\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
 _URL = re.compile(
-    rf"(?:https?://|www\.){_URL_CHAR}+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|cn|net|top|xyz|vip|"
-    rf"cc|app|shop|club|info|me|gl|ly|gd|im|co)\b(?:/{_URL_CHAR}*)?",
+    rf"(?:https?://|www\.){URL_CHAR}+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|cn|net|top|xyz|vip|"
+    rf"cc|app|shop|club|info|me|gl|ly|gd|im|co)\b(?:/{URL_CHAR}*)?",
     re.IGNORECASE,
 )
-_CLOSING = {")": "(", "]": "[", "}": "{"}
 # Zero-width spaces and joiners, direction marks, soft hyphens, BOMs: Unicode's format (Cf)
 # characters that scammers slip between letters to dodge keyword filters.
 _FORMAT_CHARS = re.compile(
@@ -122,22 +128,6 @@ def message_language(text: str) -> str | None:
     # regex: the link pattern backtracks on long runs of letters).
     words = " ".join(w for w in text.split() if not any(c in w for c in "./@"))
     return "en" if re.search(r"[a-z]{2,}", words, re.IGNORECASE) else None
-
-
-def link_end(url: str) -> int:
-    """Where a link found in running text really ends: sentence punctuation after it, and a
-    closing bracket it did not open, belong to the text around it ("(见 t.cn/x)")."""
-    end = len(url)
-    while end:
-        last = url[end - 1]
-        opened = _CLOSING.get(last)
-        if last in ".,;:!?*" or (
-            opened is not None and url.count(last, 0, end) > url.count(opened, 0, end)
-        ):
-            end -= 1
-        else:
-            break
-    return end
 
 
 def defang(text: str) -> str:
