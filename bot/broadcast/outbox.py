@@ -67,15 +67,16 @@ class Outbox:
         where, params = _audience_filter(alert)
         with self.db.transaction() as db:
             created = db.execute(
-                "INSERT OR IGNORE INTO broadcasts (alert_id, alert_json, started_by, status,"
-                " created_at) VALUES (?, ?, ?, 'sending', ?)",
+                "INSERT INTO broadcasts (alert_id, alert_json, started_by, status,"
+                " created_at) VALUES (?, ?, ?, 'sending', ?) ON CONFLICT DO NOTHING",
                 (alert.id, alert.to_json(), started_by, time.time()),
             ).rowcount
             if not created:
                 return None
             count = db.execute(
-                "INSERT OR IGNORE INTO outbox (alert_id, chat_id, lang)"  # noqa: S608
-                f" SELECT ?, chat_id, lang FROM subscribers WHERE {where} ORDER BY chat_id",
+                "INSERT INTO outbox (alert_id, chat_id, lang)"  # noqa: S608
+                f" SELECT ?, chat_id, lang FROM subscribers WHERE {where} ORDER BY chat_id"
+                " ON CONFLICT DO NOTHING",
                 (alert.id, *params),
             ).rowcount
             db.execute("UPDATE broadcasts SET enqueued = ? WHERE alert_id = ?", (count, alert.id))
@@ -107,8 +108,11 @@ class Outbox:
         )
 
     def move_chat(self, row_id: int, new_chat_id: int) -> None:
+        """The row follows a migrated chat, unless the new chat has its own row already."""
         self.db.execute(
-            "UPDATE OR IGNORE outbox SET chat_id = ? WHERE id = ?", (new_chat_id, row_id)
+            "UPDATE outbox SET chat_id = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM outbox"
+            " AS other WHERE other.alert_id = outbox.alert_id AND other.chat_id = ?)",
+            (new_chat_id, row_id, new_chat_id),
         )
 
     def finish(self, alert_id: str) -> None:

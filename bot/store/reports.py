@@ -110,7 +110,8 @@ class SqliteReportStore:
 
     def consent(self, user_id: int) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO report_consent (user_id, at) VALUES (?, ?)",
+            "INSERT INTO report_consent (user_id, at) VALUES (?, ?)"
+            " ON CONFLICT(user_id) DO UPDATE SET at = excluded.at",
             (user_id, time.time()),
         )
 
@@ -138,19 +139,18 @@ class SqliteReportStore:
                     break
             else:  # pragma: no cover - 31^4 references a day
                 raise RuntimeError("no free report reference")
-            cursor = db.execute(
+            report_id = db.execute(
                 "INSERT INTO reports (reference, user_id, chat_id, lang, details, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (reference, user_id, chat_id, draft.lang, details, now),
-            )
+            ).fetchone()[0]
             db.execute("DELETE FROM report_drafts WHERE user_id = ?", (user_id,))
             db.execute(
                 "INSERT INTO report_quota (user_id, day, submitted) VALUES (?, ?, 1)"
                 " ON CONFLICT(user_id, day) DO UPDATE SET submitted = submitted + 1",
                 (user_id, china_day(now)),
             )
-            report_id = cursor.lastrowid
-        report = self.get(int(report_id or 0))
+        report = self.get(int(report_id))
         if report is None:  # pragma: no cover - the row was just written
             raise RuntimeError("report was not stored")
         return report
