@@ -164,13 +164,25 @@ class SqliteDatabase(Database):
 
     def _set_up(self, create: bool) -> None:
         with self.lock:
-            self.connection.execute("PRAGMA journal_mode=WAL")
+            self._set_journal_mode_wal()
             # NORMAL is durable against a killed process (the WAL survives), which is the
             # crash this bot must survive; FULL would only add power-loss durability.
             self.connection.execute("PRAGMA synchronous=NORMAL")
             self.connection.execute("PRAGMA foreign_keys=ON")
             if create or self._pending_migrations():
                 self._migrate()
+
+    def _set_journal_mode_wal(self) -> None:
+        """Switching to WAL needs the file to itself for an instant, and SQLite's busy timeout
+        does not cover it: a second process opening the file then is told 'locked'. Retry."""
+        for attempt in range(300):
+            try:
+                self.connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 299:
+                    raise
+                time.sleep(0.1)
 
     def _pending_migrations(self) -> bool:
         try:

@@ -147,7 +147,7 @@ class SqliteReportStore:
             db.execute("DELETE FROM report_drafts WHERE user_id = ?", (user_id,))
             db.execute(
                 "INSERT INTO report_quota (user_id, day, submitted) VALUES (?, ?, 1)"
-                " ON CONFLICT(user_id, day) DO UPDATE SET submitted = submitted + 1",
+                " ON CONFLICT(user_id, day) DO UPDATE SET submitted = report_quota.submitted + 1",
                 (user_id, china_day(now)),
             )
         report = self.get(int(report_id))

@@ -1,0 +1,128 @@
+"""Versioned schema migrations: a file made before them is adopted in place, a fresh database
+gets every version, and replicas starting together migrate once (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from bot.store.database import LATEST_VERSION, Database
+from bot.store.migrations import MIGRATIONS, statements
+from bot.store.reports import SqliteReportStore
+from bot.store.subscriptions import SqliteSubscriptionStore
+
+OLD_SCHEMA = Path(__file__).parent / "data" / "schema_before_migrations.sql"
+
+
+def _versions(db: Database) -> list[int]:
+    return [r[0] for r in db.execute("SELECT version FROM schema_migrations ORDER BY version")]
+
+
+def test_a_file_made_before_migrations_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = str(tmp_path / "county.db")
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA.read_text(encoding="utf-8"))
+    old.execute(
+        "INSERT INTO subscribers (chat_id, user_id, lang, topics, area, active, created_at,"
+        " updated_at) VALUES (-1001234567890, 42, 'zh', ',fraud,', NULL, 1, 1.0, 1.0)"
+    )
+    old.execute("INSERT INTO user_language (user_id, lang) VALUES (42, 'en')")
+    old.commit()
+    old.close()
+
+    db = Database(path)
+    assert _versions(db) == [m.version for m in MIGRATIONS]
+    kept = SqliteSubscriptionStore(db).get(-1001234567890)
+    assert kept is not None and kept.topics == ("fraud",) and kept.user_id == 42
+    assert db.execute("SELECT lang FROM user_language").fetchall() == [("en",)]
+    columns = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+    assert {"claimed_by", "claimed_until"} <= columns  # version 2 applied to the old table
+    versions = _versions(db)
+    db.close()
+    assert _versions(Database(path)) == versions  # opening again applies nothing
+
+
+def test_version_one_is_the_schema_the_bot_had(tmp_path: Path) -> None:
+    """Version 1 creates exactly the tables and columns the code before migrations did."""
+
+    def shape(connection: sqlite3.Connection) -> dict[str, list[tuple]]:
+        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master")]
+        return {t: connection.execute(f"PRAGMA table_info({t})").fetchall() for t in tables}
+
+    before = sqlite3.connect(str(tmp_path / "before.db"))
+    before.executescript(OLD_SCHEMA.read_text(encoding="utf-8"))
+    after = sqlite3.connect(str(tmp_path / "after.db"))
+    for statement in statements(MIGRATIONS[0].sqlite):
+        after.execute(statement)
+    assert shape(after) == shape(before)
+
+
+def test_a_fresh_database_gets_every_version(database: Database) -> None:
+    assert database.schema_version() == LATEST_VERSION
+    assert _versions(database) == list(range(1, LATEST_VERSION + 1))
+
+
+def test_replicas_starting_together_migrate_once(backend: str) -> None:
+    """Eight openers at the same instant on an empty database: all start, each version is
+    applied once (a second run of version 1's CREATE TABLE would fail on PostgreSQL)."""
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+    opened: list[Database] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            opened.append(Database(backend))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _versions(opened[0]) == list(range(1, LATEST_VERSION + 1))
+    for db in opened:
+        db.close()
+
+
+def test_two_processes_starting_together_migrate_once(backend: str) -> None:
+    code = "import sys; from bot.store.database import Database; Database(sys.argv[1]).close()"
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code, backend], stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    for run in runs:
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err.decode()
+    db = Database(backend)
+    assert _versions(db) == list(range(1, LATEST_VERSION + 1))
+    db.close()
+
+
+def test_ids_survive_a_restart_on_both_backends(backend: str) -> None:
+    from bot.core.report_flow import Draft, Step
+
+    draft = Draft(Step.CONFIRM, "zh", 0.0, "fraud", (), "集市", description="有人冒充客服")
+    first = Database(backend)
+    made = SqliteReportStore(first).submit(7, 7, draft, now=1000.0)
+    first.close()
+    again = Database(backend)
+    assert SqliteReportStore(again).get(made.id) == made
+    again.close()
+
+
+def test_an_unreachable_postgresql_is_named_without_its_password() -> None:
+    from bot.store.database import DatabaseUnusable
+
+    url = "postgresql://bot:s3cret-pw@127.0.0.1:1/antifraud"
+    with pytest.raises(DatabaseUnusable) as caught:
+        Database(url)
+    assert "s3cret-pw" not in str(caught.value)
+    assert "127.0.0.1" in str(caught.value)
