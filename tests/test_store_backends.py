@@ -1,0 +1,151 @@
+"""Every store on both backends (SQLite file, PostgreSQL): the same calls, the same answers.
+Run against a real server through the `database` fixture (tests/conftest.py); nothing mocked."""
+
+from __future__ import annotations
+
+from bot.broadcast.alerts import Alert
+from bot.broadcast.outbox import Outbox
+from bot.core.report_flow import Draft, Step, china_day
+from bot.store.database import Database
+from bot.store.group_guard import SqliteGuardStore
+from bot.store.insights import SqliteInsightsStore
+from bot.store.preferences import SqlitePreferenceStore
+from bot.store.reports import SqliteReportStore
+from bot.store.subscriptions import SqliteSubscriptionStore
+
+SUPERGROUP = -1001987654321  # beyond 32 bits, as Telegram's group ids are
+ALERT = Alert(
+    id="wave-1",
+    title={"zh": "新骗局预警", "en": "New scam warning"},
+    body={"zh": "请勿共享屏幕。", "en": "Never share your screen."},
+    topics=("fraud",),
+    areas=("qz.limushan",),
+)
+
+
+def _draft(text: str = "有人冒充客服") -> Draft:
+    return Draft(Step.CONFIRM, "zh", 0.0, "fraud", (), "集市", description=text)
+
+
+def test_preferences(database: Database) -> None:
+    store = SqlitePreferenceStore(database)
+    assert store.get_language(5) is None
+    store.set_language(5, "en")
+    store.set_language(5, "zh")
+    assert store.get_language(5) == "zh"
+    store.forget(5)
+    assert store.get_language(5) is None
+
+
+def test_subscriptions_and_a_migrated_group(database: Database) -> None:
+    store = SqliteSubscriptionStore(database)
+    made = store.subscribe(SUPERGROUP, 9_000_000_001, "zh")
+    assert made.topics == ("fraud", "traffic", "safety") and made.active
+    store.set_topics(SUPERGROUP, ("traffic",))
+    store.set_area(SUPERGROUP, "bt.jiamao")
+    store.set_language(SUPERGROUP, "en")
+    store.deactivate(SUPERGROUP)
+    again = store.subscribe(SUPERGROUP, 9_000_000_001, "zh")  # re-activates, keeps choices
+    assert (again.topics, again.area, again.lang, again.active) == (
+        ("traffic",),
+        "bt.jiamao",
+        "zh",
+        True,
+    )
+    store.subscribe(SUPERGROUP - 1, 7, "en")  # a row already under the new id: replaced
+    store.move_chat(SUPERGROUP, SUPERGROUP - 1)
+    assert store.get(SUPERGROUP) is None
+    moved = store.get(SUPERGROUP - 1)
+    assert moved is not None and moved.user_id == 9_000_000_001
+    store.move_chat(123, 456)  # nothing to move: nothing happens
+    assert store.get(456) is None
+    assert store.unsubscribe(SUPERGROUP - 1)
+    assert not store.unsubscribe(SUPERGROUP - 1)
+
+
+def test_outbox_enqueue_status_and_forget(database: Database) -> None:
+    subs, outbox = SqliteSubscriptionStore(database), Outbox(database)
+    for chat in range(1, 6):
+        subs.subscribe(chat, chat, "zh" if chat % 2 else "en")
+    subs.set_area(4, "bt.jiamao")  # another township: not in the audience
+    subs.set_topics(5, ("traffic",))  # another topic
+    assert outbox.audience_size(ALERT) == 3
+    assert outbox.enqueue(ALERT, started_by=77) == 3
+    assert outbox.enqueue(ALERT) is None  # the same alert id again: nothing new
+    assert outbox.alert("wave-1") == ALERT
+    rows = outbox.pending("wave-1", 0, 10)
+    assert [r.chat_id for r in rows] == [1, 2, 3]
+    outbox.mark(rows[0].id, "sent")
+    outbox.count_attempt(rows[1].id, "timed out")
+    outbox.mark(rows[1].id, "failed", "timed out")
+    subs.subscribe(30, 30, "zh")
+    outbox.move_chat(rows[2].id, 1)  # chat 1 has its row for this alert: the move is refused
+    outbox.move_chat(rows[2].id, 30)
+    status = outbox.status("wave-1")
+    assert status is not None
+    assert status.counts == {"pending": 1, "sent": 1, "blocked": 0, "failed": 1}
+    assert status.started_by == 77 and status.status == "sending"
+    assert [r.chat_id for r in outbox.pending("wave-1", 0, 10)] == [30]
+    assert outbox.unfinished() == ["wave-1"]
+    outbox.finish("wave-1")
+    assert outbox.unfinished() == []
+    assert subs.forget_user(30) == 1
+    assert outbox.pending("wave-1", 0, 10) == []
+
+
+def test_reports_drafts_consent_quota(database: Database) -> None:
+    store = SqliteReportStore(database)
+    assert store.draft(8) is None and not store.has_consented(8)
+    store.consent(8)
+    store.consent(8)
+    assert store.has_consented(8)
+    store.save_draft(8, _draft("第一稿"))
+    store.save_draft(8, _draft("第二稿"))
+    assert store.draft(8) == _draft("第二稿")
+    now = 1_790_000_000.0
+    first = store.submit(8, 8, _draft("一"), now)
+    second = store.submit(8, 8, _draft("二"), now + 1)
+    assert store.draft(8) is None  # the draft became the report
+    assert store.submitted_on(8, china_day(now)) == 2
+    assert store.count(8) == 2
+    assert [r.id for r in store.for_user(8)] == [second.id, first.id]
+    assert [r.id for r in store.undelivered()] == [first.id, second.id]
+    store.set_delivery(first.id, "delivered", (11, 12))
+    store.set_delivery(second.id, "refused", ())
+    assert store.failed_attempt(second.id) == 1
+    assert [r.id for r in store.refused()] == [second.id]
+    assert [r.id for r in store.awaiting_decision(5)] == [first.id]
+    decided = store.decide(first.id, "accepted", "Officer Li", now + 5)
+    assert decided is not None and decided.status == "accepted"
+    assert decided.review_messages == (11, 12)
+    assert store.decide(first.id, "rejected", "Officer Wang", now + 6) is None
+    assert [r.id for r in store.recent(1)] == [second.id]
+    assert {r.id for r in store.forget_user(8)} == {first.id, second.id}
+    assert store.count(8) == 0
+    assert store.submitted_on(8, china_day(now)) == 2  # the limit holds through /forget
+    assert store.purge(now + 10, now + 2 * 86400) == 0
+    assert store.submitted_on(8, china_day(now)) == 0  # a past day's count is dropped
+
+
+def test_insights(database: Database) -> None:
+    clock = [1_790_000_000.0]
+    store = SqliteInsightsStore(database, retention_days=30, clock=lambda: clock[0])
+    store.record("怎么办 13812345678", None, "fallback")
+    store.record("怎么办 13812345678", None, "fallback")
+    store.record("helmet", "helmet.rules", "answer")
+    summary = store.summary(7)
+    assert summary.intents == [("fallback", 2), ("helmet.rules", 1)]
+    [(question, seen)] = summary.unanswered
+    assert seen == 2 and "13812345678" not in question
+    clock[0] += 40 * 86400
+    store.purge()
+    assert store.summary(7).intents == []
+
+
+def test_group_guard(database: Database) -> None:
+    store = SqliteGuardStore(database)
+    assert store.enabled(SUPERGROUP)
+    store.set_enabled(SUPERGROUP, False)
+    assert not store.enabled(SUPERGROUP)
+    store.set_enabled(SUPERGROUP, True)
+    assert store.enabled(SUPERGROUP)
