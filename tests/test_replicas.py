@@ -1,0 +1,145 @@
+"""Several senders on one database, as several replicas are: rows claimed one sender each,
+a dead sender's rows taken over after its lease, a stopped one's given back at once, and one
+send rate shared by all (the bucket's booked slots never overlap). Both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import Counter
+
+import pytest
+from telegram import Bot
+
+from bot.authoring.fake_api import FakeBotApi
+from bot.broadcast.alerts import Alert
+from bot.broadcast.outbox import Outbox
+from bot.broadcast.sender import BroadcastSender
+from bot.broadcast.shared_rate import SharedRateLimiter
+from bot.store.database import Database
+from bot.store.subscriptions import SqliteSubscriptionStore
+
+ALERT = Alert(
+    id="wave-r",
+    title={"zh": "新骗局预警", "en": "New scam warning"},
+    body={"zh": "请勿共享屏幕。", "en": "Never share your screen."},
+    topics=("fraud",),
+)
+SUBSCRIBERS = 300
+
+
+class SlowApi(FakeBotApi):
+    """Each call takes a little while, as Telegram's do: senders overlap."""
+
+    async def do_request(self, url, method, request_data=None, read_timeout=None, **kw):
+        if url.endswith("/sendMessage"):
+            await asyncio.sleep(0.002)
+        return await super().do_request(url, method, request_data, read_timeout, **kw)
+
+
+async def _until(condition) -> None:
+    for _ in range(10_000):
+        if condition():
+            return
+        await asyncio.sleep(0.001)  # polls what another task does
+    raise AssertionError("never happened")
+
+
+def _fill(database: Database, count: int = SUBSCRIBERS) -> None:
+    subs = SqliteSubscriptionStore(database)
+    for chat in range(1, count + 1):
+        subs.subscribe(chat, chat, "zh")
+    assert Outbox(database).enqueue(ALERT) == count
+
+
+def _sender(bot: Bot, database: Database, name: str, **kw) -> BroadcastSender:
+    return BroadcastSender(
+        bot, Outbox(database), SqliteSubscriptionStore(database), rate=None, name=name, **kw
+    )
+
+
+def _senders_of(database: Database) -> Counter:
+    rows = database.execute("SELECT claimed_by FROM outbox WHERE status = 'sent'").fetchall()
+    return Counter(r[0] for r in rows)
+
+
+async def test_two_senders_send_one_broadcast_each_subscriber_once(backend: str) -> None:
+    first, second = Database(backend), Database(backend)  # a connection (pool) each
+    _fill(first)
+    api = SlowApi()
+    async with Bot("1:fake", request=api) as bot:
+        reports = await asyncio.gather(
+            _sender(bot, first, "replica-a").run(ALERT.id),
+            _sender(bot, second, "replica-b").run(ALERT.id),
+        )
+    received = Counter(int(m["chat_id"]) for m in api.sent())
+    assert received == Counter(range(1, SUBSCRIBERS + 1))  # everyone, exactly once
+    assert sum(r.sent for r in reports) == SUBSCRIBERS
+    by = _senders_of(first)
+    assert set(by) == {"replica-a", "replica-b"} and min(by.values()) > SUBSCRIBERS // 10
+    assert [r.finished for r in reports].count(True) == 1  # one of them closes it
+    assert Outbox(first).unfinished() == []
+    first.close(), second.close()
+
+
+async def test_a_dead_senders_rows_are_taken_over_after_its_lease(backend: str) -> None:
+    database = Database(backend)
+    _fill(database, 40)
+    outbox = Outbox(database)
+    died_holding = outbox.claim(ALERT.id, "killed-replica", 8, lease=0.5)  # never sent
+    assert len(died_holding) == 8
+    api = FakeBotApi()
+    async with Bot("1:fake", request=api) as bot:
+        report = await _sender(bot, database, "survivor", lease=0.5).run(ALERT.id)
+    assert Counter(int(m["chat_id"]) for m in api.sent()) == Counter(range(1, 41))
+    assert report.pending == 0 and report.finished
+    database.close()
+
+
+async def test_a_stopped_sender_gives_its_rows_back(backend: str) -> None:
+    database = Database(backend)
+    _fill(database, 60)
+    api = SlowApi()
+    stop = asyncio.Event()
+    async with Bot("1:fake", request=api) as bot:
+        sender = _sender(bot, database, "stopping", concurrency=4)
+        running = asyncio.create_task(sender.run(ALERT.id, stop))
+        await _until(lambda: len(api.sent()) >= 10)
+        stop.set()
+        stopped = await running
+        assert stopped.pending > 0 and not stopped.finished
+        held = database.execute(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND claimed_until IS NOT NULL"
+        ).fetchone()[0]
+        assert held == 0  # nothing left claimed: another replica need not wait for a lease
+        rest = await _sender(bot, database, "other", lease=3600).run(ALERT.id)
+    assert rest.finished
+    assert Counter(int(m["chat_id"]) for m in api.sent()) == Counter(range(1, 61))
+    database.close()
+
+
+@pytest.mark.parametrize("batch", [1, 7])
+def test_replicas_book_send_slots_that_never_overlap(backend: str, batch: int) -> None:
+    """Three limiters (three replicas) booking in turn from one bucket at 100 msg/s: every
+    booked run of slots starts where the previous one ended, or later, never before."""
+    databases = [Database(backend) for _ in range(3)]
+    limiters = [SharedRateLimiter(db, rate=100, batch=batch) for db in databases]
+    runs = []
+    for turn in range(30):
+        limiter = limiters[turn % 3]
+        end, _ = limiter._book(batch * limiter.interval)
+        runs.append((end - batch * limiter.interval, end))
+    for (_, previous_end), (start, _) in itertools.pairwise(runs):
+        assert start >= previous_end - 1e-6
+    for db in databases:
+        db.close()
+
+
+def test_a_pause_holds_every_replica_back(backend: str) -> None:
+    one, two = Database(backend), Database(backend)
+    first, second = SharedRateLimiter(one, rate=10), SharedRateLimiter(two, rate=10)
+    _, before = first._book(0.0)
+    first.pause(30)  # Telegram said RetryAfter 30 to replica one
+    end, _ = second._book(second.interval)
+    assert end - second.interval >= before + 29.9  # replica two's next slot is after the pause
+    one.close(), two.close()
