@@ -143,3 +143,49 @@ def test_a_pause_holds_every_replica_back(backend: str) -> None:
     end, _ = second._book(second.interval)
     assert end - second.interval >= before + 29.9  # replica two's next slot is after the pause
     one.close(), two.close()
+
+
+# -- citizen reports: one delivering replica at a time ---------------------------------------
+
+
+def test_one_replica_at_a_time_has_the_delivery_turn(backend: str) -> None:
+    from bot.store.reports import SqliteReportStore
+
+    one, two = Database(backend), Database(backend)
+    first, second = SqliteReportStore(one), SqliteReportStore(two)
+    with first.delivery_turn() as mine:
+        assert mine
+        with second.delivery_turn() as theirs:
+            assert theirs == (one.dialect == "sqlite")  # one SQLite file: one process
+    with second.delivery_turn() as theirs:
+        assert theirs  # released when the first ended its turn
+    one.close(), two.close()
+
+
+async def test_reports_wait_while_another_replica_delivers(postgres_url: str, responder) -> None:
+    """Replica A delivers nothing while replica B has the turn, then everything, in order."""
+    from bot.core.report_flow import Draft, Step
+    from bot.store.reports import SqliteReportStore
+    from bot.telegram import review
+    from tests.test_reports import REVIEW_CHAT, _started, _stopped
+
+    api = FakeBotApi()
+    database, other = Database(postgres_url), Database(postgres_url)
+    app = await _started(responder, api, database)
+    store = SqliteReportStore(database)
+    made = [
+        store.submit(7, 7, Draft(Step.CONFIRM, "zh", 0.0, "fraud", (), "集市", description=t), 1e9)
+        for t in ("一", "二", "三")
+    ]
+    delivery: review.ReviewDelivery = app.bot_data[review.DELIVERY]
+    api.clear()
+    with SqliteReportStore(other).delivery_turn() as theirs:
+        assert theirs
+        assert await delivery.deliver_pending() == review.OTHER_REPLICA_WAIT
+        assert api.shown_in(REVIEW_CHAT) == []
+    assert await delivery.deliver_pending() is None
+    shown = [c.params.get("text", "") for c in api.shown_in(REVIEW_CHAT)]
+    positions = [next(i for i, t in enumerate(shown) if r.reference in t) for r in made]
+    assert positions == sorted(positions)  # in the order they were made
+    await _stopped(app)
+    database.close(), other.close()

@@ -108,6 +108,12 @@ class Database:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    @contextmanager
+    def exclusive(self, key: int) -> Iterator[bool]:
+        """Try to become the one holder of `key` among every process sharing the database;
+        yields whether this one is. One SQLite file has one bot process: always True."""
+        yield True
+
     def schema_version(self) -> int:
         row = self.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
@@ -353,6 +359,18 @@ class PostgresDatabase(Database):
         """One connection kept for a while, in autocommit: session advisory locks live on it."""
         with self.pool.connection() as connection:
             yield _PostgresConnection(connection)
+
+    @contextmanager
+    def exclusive(self, key: int) -> Iterator[bool]:
+        """A session advisory lock on a connection kept for the while: released when the block
+        ends, or by the server when the process dies (its connection closes)."""
+        with self.pool.connection() as connection:
+            ours = connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+            try:
+                yield bool(ours)
+            finally:
+                if ours:
+                    connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def now(self) -> float:
         return float(self.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())").fetchone()[0])

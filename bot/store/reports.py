@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
@@ -22,6 +23,7 @@ _REFERENCE_LETTERS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 class ReportStore(Protocol):
     def draft(self, user_id: int) -> Draft | None: ...
+    def delivery_turn(self) -> AbstractContextManager[bool]: ...
     def save_draft(self, user_id: int, draft: Draft) -> None: ...
     def drop_draft(self, user_id: int) -> bool: ...
     def has_consented(self, user_id: int) -> bool: ...
@@ -79,9 +81,20 @@ def _report(row: tuple) -> Report:
     )
 
 
+# The advisory lock key of the review chat's delivery: one replica delivers at a time.
+DELIVERY_LOCK = 1_800_002
+
+
 class SqliteReportStore:
+    """Reports on either backend (the name is older than PostgreSQL support)."""
+
     def __init__(self, database: Database) -> None:
         self.db = database
+
+    def delivery_turn(self) -> AbstractContextManager[bool]:
+        """Whether this process may deliver to the review chat now: with several replicas,
+        one delivers at a time, so reports still reach the officers in the order made."""
+        return self.db.exclusive(DELIVERY_LOCK)
 
     # -- drafts and consent ------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ _ALBUM_ITEM = {"photo": InputMediaPhoto, "video": InputMediaVideo}
 # Deliveries of one report that may fail by the bot's own fault (a bug building its message)
 # before it is set aside; Telegram's answers are never counted against a report.
 GIVE_UP_AFTER = 3
+OTHER_REPLICA_WAIT = 2.0  # seconds before looking again while another replica delivers
 
 
 def report_flow(responder: Responder, settings: Settings) -> ReportFlow:
@@ -78,8 +79,18 @@ class ReviewDelivery:
 
     async def deliver_pending(self) -> float | None:
         """Send every queued report; None when all went out, else how long to wait."""
-        async with self._lock:  # two residents confirming at once must not send one twice
-            for report in self.store.undelivered():
+        # Two residents confirming at once must not send one twice: one task here, and one
+        # replica of several (a database lock), delivers at a time.
+        async with self._lock:
+            with self.store.delivery_turn() as ours:
+                if not ours:
+                    return OTHER_REPLICA_WAIT  # another replica is delivering: look again soon
+                return await self._deliver_queue()
+
+    async def _deliver_queue(self) -> float | None:
+        # Read again after each pass: reports another replica queued meanwhile go out too.
+        while queued := self.store.undelivered():
+            for report in queued:
                 try:
                     await self._deliver(report)
                 except RetryAfter as exc:
