@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -427,15 +429,12 @@ def cmd_run(settings: Settings, responder: Responder) -> int:
         )
     application = build_application(settings, responder, database)
     if settings.webhook_url:
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=settings.webhook_url.rstrip("/").rsplit("/", 1)[-1],
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-        )
+        from bot.telegram import webhook
+
+        asyncio.run(webhook.serve(application, settings, database))
     else:
         application.run_polling()
+    database.close()
     return 0
 
 
@@ -518,7 +517,15 @@ def _secrets() -> list[str]:
     """What must never be printed, read from the environment so that even an error before
     (or while) the settings are read is redacted."""
     names = ("TELEGRAM_BOT_TOKEN", "ANTIFRAUD_WEBHOOK_SECRET")
-    return [value for name in names if (value := os.environ.get(name, "").strip())]
+    secrets = [value for name in names if (value := os.environ.get(name, "").strip())]
+    database = os.environ.get("ANTIFRAUD_DB", "")
+    if "://" in database:  # a PostgreSQL URL may carry a password
+        from urllib.parse import unquote, urlsplit
+
+        with contextlib.suppress(ValueError):
+            if password := urlsplit(database).password:
+                secrets += [password, unquote(password)]
+    return secrets
 
 
 def _dispatch(
