@@ -404,6 +404,32 @@ def cmd_validate(settings: Settings, out: TextIO) -> int:
     return 0
 
 
+# -- db copy -------------------------------------------------------------------------------
+
+
+def cmd_db_copy(args: argparse.Namespace, out: TextIO) -> int:
+    """SQLite file → PostgreSQL, for a county moving to several replicas. Exit 2 when the
+    copy cannot start (no such file, not a PostgreSQL URL, a target already in use)."""
+    from bot.store.copy import CopyRefused, copy_database
+    from bot.store.database import Database, is_postgres
+
+    if is_postgres(args.source) or not is_postgres(args.target):
+        print("db copy: --from is an SQLite file, --to a postgresql:// URL", file=sys.stderr)
+        return 2
+    source = Database(args.source, create=False)
+    target = Database(args.target)
+    try:
+        counts = copy_database(source, target, say=lambda line: print(line, file=out))
+    except CopyRefused as refused:
+        print(f"db copy refused: {refused}", file=sys.stderr)
+        return 2
+    finally:
+        source.close()
+        target.close()
+    print(f"copied {sum(counts.values())} rows in {len(counts)} tables", file=out)
+    return 0
+
+
 # -- run -----------------------------------------------------------------------------------
 
 
@@ -497,6 +523,11 @@ def build_parser() -> argparse.ArgumentParser:
     reports.add_argument(
         "--last", type=_bounded(0, 10_000), default=20, help="list this many recent reports"
     )
+    db = sub.add_parser("db", help="the database: copy an SQLite file into PostgreSQL")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    copy = db_sub.add_parser("copy", help="copy every row of an SQLite file into PostgreSQL")
+    copy.add_argument("--from", dest="source", required=True, help="the SQLite file")
+    copy.add_argument("--to", dest="target", required=True, help="a postgresql:// URL")
     converse = sub.add_parser("converse", help="play conversation scripts (files or folders)")
     converse.add_argument("paths", nargs="+")
     converse.add_argument("-v", "--verbose", action="store_true", help="list passing scripts too")
@@ -537,6 +568,8 @@ def _dispatch(
         return cmd_validate(settings, out)
     if command == "broadcast-status":
         return cmd_broadcast_status(args, settings, out)
+    if command == "db":
+        return cmd_db_copy(args, out)
     if command == "reports":
         return cmd_reports(args, settings, out)
     if command == "run":  # before loading: a cold start says in the log what takes so long
