@@ -18,7 +18,10 @@ from bot.store.reports import SqliteReportStore
 from bot.store.subscriptions import SqliteSubscriptionStore
 
 ALERT = Alert(
-    id="w", title={"zh": "预警", "en": "Alert"}, body={"zh": "内容", "en": "Text"}, topics=("fraud",)
+    id="w",
+    title={"zh": "预警", "en": "Alert"},
+    body={"zh": "内容", "en": "Text"},
+    topics=("fraud",),
 )
 NOW = 1_790_000_000.0
 
