@@ -4,7 +4,8 @@ Each replica books its send slots from the same row: one statement moves the row
 on by `batch` intervals and returns where the booked run of slots starts, on the database's
 clock (the one clock every replica shares). Slots booked by two replicas never overlap, so
 all of them together send at most `rate` messages a second, whatever their number; a slot a
-replica booked and did not use (it stopped) is lost, so the total stays at or under the rate.
+replica booked and did not use (it stopped, or came to it late) is lost, so the total stays
+at or under the rate.
 
 Chosen over a leader elected by advisory lock: no election delay when a replica dies, and
 every replica's HTTP connections share the sending (at 1,000 msg/s and 50 ms per call, one
@@ -68,6 +69,11 @@ class SharedRateLimiter:
 
     async def wait(self) -> None:
         async with self._booking:
+            # A slot this process came too late for (it was starved of CPU, or paused) is
+            # left unused: sending on it now would put two messages into one interval.
+            now = time.time()
+            while self._slots and self._slots[0] < now - self.interval:
+                self._slots.popleft()
             if not self._slots:
                 span = self.batch * self.interval
                 end, db_now = await asyncio.to_thread(self._book, span)
