@@ -15,6 +15,7 @@ from bench import (
     bench_end_to_end,
     bench_matching,
     bench_ocr,
+    bench_postgres,
     bench_scaling,
     bench_scam,
 )
@@ -31,6 +32,7 @@ BENCHMARKS = (
     bench_scam,
     bench_broadcast,
     bench_ocr,
+    bench_postgres,
 )
 
 

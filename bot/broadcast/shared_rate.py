@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from bot.store.database import Database
 
 BUCKET = "broadcast"
+LATE_SLOTS = 10  # how many intervals late a booked slot may still be used
 
 
 class SharedRateLimiter:
@@ -69,10 +70,11 @@ class SharedRateLimiter:
 
     async def wait(self) -> None:
         async with self._booking:
-            # A slot this process came too late for (it was starved of CPU, or paused) is
-            # left unused: sending on it now would put two messages into one interval.
+            # A slot this process came too late for (it was starved of CPU for a while) is
+            # left unused: spent late, slots bunch up. Up to LATE_SLOTS intervals late they
+            # are still used, so one second never holds more than the rate + LATE_SLOTS.
             now = time.time()
-            while self._slots and self._slots[0] < now - self.interval:
+            while self._slots and self._slots[0] < now - LATE_SLOTS * self.interval:
                 self._slots.popleft()
             if not self._slots:
                 span = self.batch * self.interval
