@@ -239,20 +239,23 @@ async def _join_broadcasts(application: Application) -> None:
 
 
 def request_stop(application: Application) -> None:
-    """Tell every sender here to stop after the messages in flight (a graceful stop)."""
+    """Tell every sender here to stop after the messages in flight (a graceful stop), and
+    join no more broadcasts."""
     application.bot_data.setdefault(STOP, asyncio.Event()).set()
+    watcher: asyncio.Task | None = application.bot_data.get(WATCHER)
+    if watcher is not None:
+        watcher.cancel()
 
 
 async def stop_sending(application: Application) -> None:
     """A graceful stop (SIGTERM): messages in flight are finished and marked, the rows this
     process claimed are given back at once for the other replicas (or the next start)."""
     data = application.bot_data
+    request_stop(application)
     watcher: asyncio.Task | None = data.pop(WATCHER, None)
     if watcher is not None:
-        watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
-    request_stop(application)
     tasks = [t for t in data.get(TASKS, []) if not t.done()]
     if tasks:
         await asyncio.wait(tasks, timeout=STOP_WITHIN)
