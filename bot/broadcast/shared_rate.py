@@ -72,7 +72,7 @@ class SharedRateLimiter:
         async with self._booking:
             # A slot this process came too late for (it was starved of CPU for a while) is
             # left unused: spent late, slots bunch up. Up to LATE_SLOTS intervals late they
-            # are still used, so one second never holds more than the rate + LATE_SLOTS.
+            # are still used, so one second holds at most the rate + LATE_SLOTS per replica.
             now = time.time()
             while self._slots and self._slots[0] < now - LATE_SLOTS * self.interval:
                 self._slots.popleft()
