@@ -56,7 +56,6 @@ class Responder:
         self.default_lang = default_lang if default_lang in LANGUAGES else "zh"
         lexical = {k: v for k, v in content.settings.items() if k in LEXICAL_SETTINGS}
         self.index = IntentIndex(content.intents, MatchSettings(**lexical), content.rewrites)
-        self.checker = ScamChecker(content, self.index)
         blend = BlendSettings.from_settings(content.settings)
         semantic = None
         if encoder is not None:
@@ -67,6 +66,7 @@ class Responder:
                 blend.semantic_sharpness,
             )
         self.matcher = Matcher(self.index, semantic, blend)
+        self.checker = ScamChecker(content, self.index, semantic)
 
     # -- entry points ------------------------------------------------------------------------
 
