@@ -290,10 +290,10 @@ async def test_refusals_name_the_user_id_while_resident_numbers_stay_masked(
     long_id = 5123456789  # ten digits, as many Telegram ids now are
     await admin_app.process_update(text_update(admin_app.bot, "/broadcast 测试", user_id=long_id))
 
-    def echoing_failure(turn: Any) -> None:  # a bug whose error message quotes the resident
+    def echoing_failure(state: Any, turn: Any, now: float) -> None:  # an error quoting them
         raise RuntimeError(f"could not answer {turn.text!r}")
 
-    monkeypatch.setattr(admin_app.bot_data[handlers.RESPONDER], "respond", echoing_failure)
+    monkeypatch.setattr(admin_app.bot_data[handlers.RESPONDER], "converse", echoing_failure)
     typed = "我的卡号6222021234567890123，手机13812345678"
     await admin_app.process_update(text_update(admin_app.bot, typed, user_id=long_id))
     logged = log_stream.getvalue()

@@ -85,8 +85,9 @@ class _RecordingResponder:
 
         def recorded(*args: Any, **kwargs: Any) -> Any:
             result = attribute(*args, **kwargs)
-            if isinstance(result, Reply):
-                self.replies.append(result)
+            reply = getattr(result, "reply", result)  # converse() gives an Exchange
+            if isinstance(reply, Reply):
+                self.replies.append(reply)
             return result
 
         return recorded

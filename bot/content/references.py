@@ -39,6 +39,10 @@ def check_references(
             check_placeholders(
                 text, f"replies.{reply.id}.text.{lang}", reply.where, parts, known_contacts, error
             )
+        for lang, text in reply.short.items():
+            check_placeholders(
+                text, f"replies.{reply.id}.short.{lang}", reply.where, parts, known_contacts, error
+            )
     for key, figure in parts.figures.items():
         where = parts.where[("figures", key)]
         if figure.source and figure.source not in parts.sources:

@@ -39,14 +39,16 @@ REQUIRED_UI = (
 
 def read_reply(reader: SchemaReader, key: str, value: Any, line: int) -> ReplyText | None:
     what = f"replies.{key}"
-    mapping = reader.entry(value, line, what, ("title", "text"))
+    mapping = reader.mapping(value, line, what)
     if mapping is None:
         return None
+    reader.keys(mapping, ("title", "text", "short"), ("title", "text"), what)
     return ReplyText(
         key,
         reader.localized(mapping, "title", what),
         reader.localized(mapping, "text", what),
         Location(reader.path, line),
+        reader.localized(mapping, "short", what) if "short" in mapping else {},
     )
 
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
 from bot.content.model import LANGUAGES, Content
 from bot.content.replies import PLACEHOLDER
+from bot.core.conversation import Conversation, ConversationState, Exchange
 from bot.core.decision import BlendSettings, Matcher
 from bot.core.matcher import IntentIndex, MatchSettings
 from bot.core.scam_check import ScamChecker
@@ -57,6 +59,7 @@ class Responder:
                 encoder, *semantic_examples(content, self.index), encode_examples
             )
         self.matcher = Matcher(self.index, semantic, BlendSettings.from_settings(content.settings))
+        self.conversation = Conversation(self)
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -67,8 +70,12 @@ class Responder:
         if result.intent:
             return self.answer(result.intent, result.lang, result)
         if result.choices:
-            return self._did_you_mean(result)
+            return self.did_you_mean(result)
         return self.fallback(result.lang, result)
+
+    def converse(self, state: ConversationState, turn: Turn, now: float) -> Exchange:
+        """Answer free text in the light of the conversation so far (bot.core.conversation)."""
+        return self.conversation.converse(state, turn, now)
 
     def command(self, name: str, lang: str) -> Reply | None:
         """The reply to a slash command, or None for a command the core does not know."""
@@ -93,8 +100,8 @@ class Responder:
         lang = self.language(lang)
         reply = self.content.replies[intent_id]
         follow_ups = self.content.intents[intent_id].follow_ups[:MAX_FOLLOW_UPS]
-        buttons = tuple(self._intent_button(i, lang) for i in follow_ups)
-        buttons += (self._menu_button("main", lang),)
+        buttons = tuple(self.intent_button(i, lang) for i in follow_ups)
+        buttons += (self.menu_button("main", lang),)
         return Reply(
             text=self.render(reply.text[lang], lang),
             lang=lang,
@@ -105,12 +112,27 @@ class Responder:
             buttons=buttons,
         )
 
+    def short_answer(self, intent_id: str, lang: str, result: MatchResult | None = None) -> Reply:
+        """The card's short version (replies.<id>.short) with a "more" button for the full
+        text; the full card when the author wrote no short version."""
+        lang = self.language(lang)
+        full = self.answer(intent_id, lang, result)
+        short = self.content.replies[intent_id].short
+        if not short:
+            return full
+        more = Button(self.ui("more_button", lang), f"more:{intent_id}")
+        return replace(full, text=self.render(short[lang], lang), buttons=(more, *full.buttons))
+
+    def prefaced(self, reply: Reply, first: str) -> Reply:
+        """`reply` with a line put before its text (the action or the "No" that comes first)."""
+        return replace(reply, text=f"{first}\n\n{reply.text}")
+
     def menu(self, menu_id: str, lang: str, preface: str = "") -> Reply:
         lang = self.language(lang)
         menu = self.content.menus[menu_id]
         buttons = tuple(self._item_button(item, lang) for item in menu.items)
         if menu_id != "main":
-            buttons += (self._menu_button("main", lang),)
+            buttons += (self.menu_button("main", lang),)
         text = f"{preface}\n\n{menu.prompt[lang]}" if preface else menu.prompt[lang]
         return Reply(text=text, lang=lang, kind=ReplyKind.MENU, buttons=buttons)
 
@@ -128,7 +150,7 @@ class Responder:
 
     def notice(self, key: str, lang: str, with_menu: bool = False) -> Reply:
         lang = self.language(lang)
-        buttons = (self._menu_button("main", lang),) if with_menu else ()
+        buttons = (self.menu_button("main", lang),) if with_menu else ()
         return Reply(text=self.ui(key, lang), lang=lang, kind=ReplyKind.NOTICE, buttons=buttons)
 
     def language_menu(self, lang: str) -> Reply:
@@ -143,7 +165,7 @@ class Responder:
     def press(self, action: str, lang: str) -> Reply | None:
         """Answer a button press; None when the action is unknown (a stale or forged button)."""
         kind, _, target = action.partition(":")
-        if kind == "intent" and target in self.content.intents:
+        if kind in ("intent", "more") and target in self.content.intents:
             return self.answer(target, lang)
         if kind == "menu" and target in self.content.menus:
             return self.menu(target, lang)
@@ -200,10 +222,10 @@ class Responder:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _did_you_mean(self, result: MatchResult) -> Reply:
+    def did_you_mean(self, result: MatchResult) -> Reply:
         lang = result.lang
-        buttons = tuple(self._intent_button(i, lang) for i in result.choices)
-        buttons += (self._menu_button("main", lang),)
+        buttons = tuple(self.intent_button(i, lang) for i in result.choices)
+        buttons += (self.menu_button("main", lang),)
         return Reply(
             text=self.ui("did_you_mean", lang),
             lang=lang,
@@ -214,10 +236,10 @@ class Responder:
             buttons=buttons,
         )
 
-    def _intent_button(self, intent_id: str, lang: str) -> Button:
+    def intent_button(self, intent_id: str, lang: str) -> Button:
         return Button(self.content.replies[intent_id].title[lang], f"intent:{intent_id}")
 
-    def _menu_button(self, menu_id: str, lang: str) -> Button:
+    def menu_button(self, menu_id: str, lang: str) -> Button:
         label = (
             self.content.ui["menu_button"][lang]
             if menu_id == "main"
@@ -229,7 +251,7 @@ class Responder:
         kind, _, target = item.partition(":")
         if kind == "menu":
             return Button(self.content.menus[target].label[lang], item)
-        return self._intent_button(target, lang)
+        return self.intent_button(target, lang)
 
     def language(self, lang: str | None) -> str:
         """A supported language code for a hint like "zh-hans" or "en_US"; else the default."""

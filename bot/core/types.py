@@ -19,7 +19,7 @@ class Button:
     """A button offered under a reply. `action` is what pressing it asks the core for."""
 
     label: str
-    action: str  # "intent:<id>", "menu:<id>" or "lang:<code>"
+    action: str  # "intent:<id>", "more:<id>", "menu:<id>" or "lang:<code>"
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,12 @@ class MatchResult:
         return self.intent or (self.choices[0] if self.choices else None)
 
 
+# Conversation signals whose reply goes out as it is, before any paste check or action.
+URGENT_SIGNALS = frozenset(
+    {"paid", "clicked", "in_progress", "asked_to_pay", "asked_to_act", "should_pay"}
+)
+
+
 @dataclass(frozen=True)
 class Reply:
     text: str
@@ -59,3 +65,10 @@ class Reply:
     runner_up: str | None = None
     choices: tuple[str, ...] = ()
     buttons: tuple[Button, ...] = field(default_factory=tuple)
+    # The conversation signal this reply acted on (paid, in_progress, should_pay, ...), None
+    # for a plain lookup: a front end sends such a reply as it is, before any paste check.
+    signal: str | None = None
+
+    @property
+    def urgent(self) -> bool:
+        return self.signal in URGENT_SIGNALS

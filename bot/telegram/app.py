@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.content.model import LANGUAGES
 from bot.core.responder import Responder
 from bot.models.ocr import available as ocr_available
+from bot.store.conversations import SqliteConversationStore
 from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
 from bot.store.insights import SqliteInsightsStore
@@ -124,6 +125,7 @@ def build_application(
         {
             handlers.RESPONDER: responder,
             handlers.STORE: SqlitePreferenceStore(database),
+            handlers.CONVERSATIONS: SqliteConversationStore(database),
             subscriptions.SUBSCRIPTIONS: SqliteSubscriptionStore(database),
             broadcasts.OUTBOX: Outbox(database),
             admin.SETTINGS: settings,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
@@ -16,8 +17,10 @@ from telegram.ext import ContextTypes
 
 from bot.broadcast.telegram_errors import retry_seconds
 from bot.core.command_replies import lang_command, unknown_command
+from bot.core.conversation import ConversationState
 from bot.core.responder import Responder
 from bot.core.types import Reply, ReplyKind, Turn
+from bot.store.conversations import SqliteConversationStore
 from bot.store.preferences import PreferenceStore
 from bot.telegram.replies import keyboard, split_text
 
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 RESPONDER = "responder"  # bot_data key; a reload swaps the whole Responder at once
 STORE = "preferences"
 INSIGHTS = "insights"
+CONVERSATIONS = "conversations"  # bot_data key: each chat's ConversationState
 # bot_data keys for behaviour other modules provide, wired in bot.telegram.app:
 PASTE_CHECK = "paste_check"  # (looks_received(text), reply_with_check(update, ctx, msg, result))
 INTENT_ACTIONS = "intent_actions"  # intent id -> a handler that acts rather than answers
@@ -42,6 +46,27 @@ def responder_of(context: ContextTypes.DEFAULT_TYPE) -> Responder:
 
 def store_of(context: ContextTypes.DEFAULT_TYPE) -> PreferenceStore:
     return context.bot_data[STORE]
+
+
+def conversations_of(context: ContextTypes.DEFAULT_TYPE) -> SqliteConversationStore | None:
+    return context.bot_data.get(CONVERSATIONS)
+
+
+async def load_conversation(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> ConversationState:
+    store, chat = conversations_of(context), update.effective_chat
+    if store is None or chat is None:
+        return ConversationState()
+    return await asyncio.to_thread(store.get, chat.id)
+
+
+async def save_conversation(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: ConversationState
+) -> None:
+    store, chat, user = conversations_of(context), update.effective_chat, update.effective_user
+    if store is not None and chat is not None:
+        await asyncio.to_thread(store.put, chat.id, user.id if user else chat.id, state)
 
 
 def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
@@ -186,13 +211,21 @@ async def answer_text(
 ) -> None:
     """Answer what a resident wrote: a message's text, or a photo's caption."""
     responder = responder_of(context)
-    reply = responder.respond(Turn(text, lang_hint=user_language(update, context)))
+    state = await load_conversation(update, context)
+    exchange = responder.converse(
+        state, Turn(text, lang_hint=user_language(update, context)), time.time()
+    )
+    reply = exchange.reply
+    await save_conversation(update, context, exchange.state)
     # What the matcher made of it, for /insights, even when the scam check answers instead.
     insights = context.bot_data.get(INSIGHTS)
     if insights is not None:
         await asyncio.to_thread(insights.record, text, reply.intent, reply.kind.value)
     paste_check = context.bot_data.get(PASTE_CHECK)
-    if not _is_group(update) and text and paste_check is not None and paste_check[0](text):
+    # A conversation signal (still on the call, already paid, "should I pay?") is answered as
+    # it is: the action first, whatever else the text looks like.
+    pasted = not reply.urgent and paste_check is not None and paste_check[0](text)
+    if not _is_group(update) and text and pasted and paste_check is not None:
         # A long paste or a text with a link is most likely a message they received: check
         # it, unless it is harmless and the resident was really asking about a topic.
         result = responder.checker.check(text)
@@ -201,7 +234,7 @@ async def answer_text(
         if result.risk != "low" or result.contact or reply.kind is not ReplyKind.ANSWER:
             await paste_check[1](update, context, message, result)
             return
-    action = intent_actions(context).get(reply.intent or "")
+    action = None if reply.urgent else intent_actions(context).get(reply.intent or "")
     if action is not None:  # "我要订阅" does what /subscribe does
         await action(update, context, message)
         return
@@ -250,6 +283,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     reply = responder_of(context).press(action, lang)
     if reply is None:  # a stale button from old content, or forged callback data
         reply = responder_of(context).menu("main", lang)
+    if reply.intent and kind in ("intent", "more"):  # the card shown, for the next turn
+        state = (await load_conversation(update, context)).fresh(time.time())
+        await save_conversation(update, context, state.showing(reply.intent, "full", time.time()))
     if isinstance(query.message, Message):
         await send_reply(query.message, reply)
 

@@ -12,6 +12,7 @@ from bot.core.records import TOPICS
 from bot.core.settings_replies import area_menu, stored_data, subscription_status
 from bot.store.subscriptions import SubscriptionStore
 from bot.telegram.handlers import (
+    conversations_of,
     reply_private_only,
     responder_of,
     send_reply,
@@ -106,6 +107,9 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = user_language(update, context) or ""
     subscriptions_of(context).forget_user(user.id)
     store_of(context).forget(user.id)
+    conversations = conversations_of(context)
+    if conversations is not None:
+        conversations.forget_user(user.id)
     await forget_reports(context, user.id)
     log.info("a resident asked to be forgotten; their data was deleted")
     await send_reply(message, responder_of(context).notice("forget_done", lang))
