@@ -52,6 +52,12 @@ def conversations_of(context: ContextTypes.DEFAULT_TYPE) -> SqliteConversationSt
     return context.bot_data.get(CONVERSATIONS)
 
 
+def conversation_clock(context: ContextTypes.DEFAULT_TYPE) -> float:
+    """Now, by the conversation store's clock (a test moves it to expire a conversation)."""
+    store = conversations_of(context)
+    return store.clock() if store is not None else time.time()
+
+
 async def load_conversation(
     update: Update, context: ContextTypes.DEFAULT_TYPE
 ) -> ConversationState:
@@ -213,7 +219,7 @@ async def answer_text(
     responder = responder_of(context)
     state = await load_conversation(update, context)
     exchange = responder.converse(
-        state, Turn(text, lang_hint=user_language(update, context)), time.time()
+        state, Turn(text, lang_hint=user_language(update, context)), conversation_clock(context)
     )
     reply = exchange.reply
     await save_conversation(update, context, exchange.state)
@@ -284,8 +290,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if reply is None:  # a stale button from old content, or forged callback data
         reply = responder_of(context).menu("main", lang)
     if reply.intent and kind in ("intent", "more"):  # the card shown, for the next turn
-        state = (await load_conversation(update, context)).fresh(time.time())
-        await save_conversation(update, context, state.showing(reply.intent, "full", time.time()))
+        now = conversation_clock(context)
+        state = (await load_conversation(update, context)).fresh(now)
+        await save_conversation(update, context, state.showing(reply.intent, "full", now))
     if isinstance(query.message, Message):
         await send_reply(query.message, reply)
 
