@@ -27,12 +27,13 @@ EXPECTATIONS = (
     "no_buttons",
     "lang",
     "replies",
+    "first_line",
     "to",
 )
 # What `to: {user: ...}` can check in another user's chat (a review chat, a resident).
 OTHER_CHAT_EXPECTATIONS = ("contains", "not_contains", "matches", "buttons", "replies")
 USER_KEYS = ("language_code", "first_name", "chat", "role")
-SCRIPT_KEYS = ("version", "name", "users", "settings", "turns")
+SCRIPT_KEYS = ("version", "name", "users", "settings", "conversation", "turns")
 # Bot settings a script may change (the rest are the defaults of a fresh deployment).
 REVIEW_CHAT = -1_009_000_000_001  # the review chat of every script's bot
 SCRIPT_SETTINGS = ("report_daily_limit", "report_max_media", "report_max_mb")
@@ -70,6 +71,9 @@ class Script:
     users: dict[str, User]
     turns: list[Turn]
     settings: dict[str, int] = field(default_factory=dict)
+    # `conversation: true`: every turn is in scope, so no turn may get the generic fallback,
+    # and the bot may never send the same text twice in a row in a chat.
+    conversation: bool = False
 
 
 def _strings(value: Any, path: Path, line: int, key: str) -> list[str]:
@@ -145,7 +149,7 @@ def _load_checks(expect: LineDict, path: Path, allowed: tuple[str, ...]) -> dict
     checks: dict[str, Any] = {}
     for key, raw in expect.items():
         key_line = expect.line_of(key)
-        if key in ("contains", "contains_any", "not_contains", "buttons"):
+        if key in ("contains", "contains_any", "not_contains", "buttons", "first_line"):
             checks[key] = _strings(raw, path, key_line, key)
         elif key == "matches":
             try:
@@ -223,7 +227,10 @@ def load_script(path: Path) -> Script:
     if not isinstance(turns, LineList) or not turns:
         raise ScriptError(path, root.line_of("turns"), "a script needs a list of 'turns'")
     loaded = [_load_turn(t, turns.line_of(n), path, users) for n, t in enumerate(turns)]
-    return Script(path, str(root["name"]), users, loaded, _load_settings(root, path))
+    conversation = root.get("conversation", False)
+    if not isinstance(conversation, bool):
+        raise ScriptError(path, root.line_of("conversation"), "'conversation' is true or false")
+    return Script(path, str(root["name"]), users, loaded, _load_settings(root, path), conversation)
 
 
 def find_scripts(paths: Iterable[Path]) -> list[Path]:

@@ -26,6 +26,8 @@ SIGNAL_KINDS = (
     "tell_family",  # how do I tell my family / I dare not tell my parents
     "recovery_offer",  # someone offers to get the money back for a fee
     "blocked",  # the scammer blocked me / cannot be reached
+    "share",  # how do I warn my family / friends?
+    "go_police",  # should I go to the police station / call the police?
     "line_busy",  # 110 does not answer
     "pinyin_syllable",  # one syllable of Chinese written in Latin letters ("wo hen pa")
 )

@@ -38,7 +38,17 @@ MIN_QUESTION = 4  # characters left after a greeting for it to count as a questi
 # The urgent signals, most urgent first: the first one present decides the action line.
 URGENT = ("paid", "clicked", "in_progress", "asked_to_pay", "asked_to_act")
 # In a fraud conversation, a turn about one of these gets its own text (ui.conv_<kind>).
-IN_CONTEXT = ("recovery_offer", "blocked", "tell_family")
+IN_CONTEXT = ("recovery_offer", "blocked", "tell_family", "share", "go_police")
+# In a fraud conversation, another topic's card needs at least this score to interrupt it
+# ("要不要去派出所问问" is not about banquet registration).
+OTHER_TOPIC_IN_FRAUD = 70.0
+KEEP_IN_FRAUD = ("safety.emergency",)
+# A fixed text that would come twice in a row gives way to another.
+REPEAT_INSTEAD = {
+    "conv_safe_action": "conv_urgent_again",
+    "conv_ack_fraud": "conv_more_done",
+    "conv_ack": "conv_more_done",
+}
 VICTIM = "fraud.victim"
 GREETING = "bot.greeting"
 FRAUD = "fraud"
@@ -163,7 +173,7 @@ class Conversation:
         text = turn.text
         signals = read_signals(self.r, text)
         hint = self.r.language(turn.lang_hint)
-        result = self.r.match(text, hint)
+        result = original = self.r.match(text, hint)
         if "greeting" in signals or result.intent == GREETING:
             rest = strip_greeting(self.r, text)
             if len(rest.replace(" ", "")) >= MIN_QUESTION and rest != normalize_text(text):
@@ -176,14 +186,27 @@ class Conversation:
         result = replace(result, lang=lang)
         short_turn = len(normalize_text(text)) <= SHORT_TURN
         matched = result.intent
-        fraudish = bool(matched and matched.startswith(f"{FRAUD}."))
         in_fraud = state.topic == FRAUD or state.urgent
+        if (
+            in_fraud
+            and matched
+            and matched.partition(".")[0] not in (FRAUD, "bot")
+            and matched not in KEEP_IN_FRAUD
+            and result.score < OTHER_TOPIC_IN_FRAUD
+        ):
+            matched = None
+            result = replace(result, intent=None, choices=())
+        fraudish = bool(matched and matched.startswith(f"{FRAUD}."))
         # An urgent signal counts in a fraud conversation, next to a fraud card, or when
         # nothing else was recognised; never over a clear helmet or safety answer.
         open_to_urgency = in_fraud or fraudish or matched is None or matched.startswith("bot.")
 
+        greeted = result.intent != original.intent  # a greeting with a question: the question
+
         def done(reply: Reply, next_state: ConversationState) -> Exchange:
-            return Exchange(reply, next_state, signals)
+            if greeted and reply.signal is None and reply.kind is ReplyKind.ANSWER:
+                reply = replace(reply, signal="greeting")
+            return Exchange(self._with_share_and_feedback(reply), next_state, signals)
 
         # 3. the bot asked "have you sent money?"
         if state.asked == "paid" and short_turn and {"yes", "no"} & signals:
@@ -220,10 +243,28 @@ class Conversation:
             if len(choices) == 1:
                 return done(*self._card(state, choices[0], lang, result, now))
         if in_fraud or {"in_progress", "should_pay", "asked_to_pay"} & signals:
-            return done(*self._fixed(state, "conv_safe_action", lang, now, urgent=True))
+            reply, next_state = self._fixed(state, "conv_safe_action", lang, now, urgent=True)
+            last = state.last_card or ""
+            short = self.r.content.replies[last].short if last in self.r.content.replies else {}
+            if reply.signal == "safe_action" and last.startswith(f"{FRAUD}.") and short:
+                # what the bot last talked about, in short, after the safe action
+                text = f"{reply.text}\n\n{self.r.render(short[lang], lang)}"
+                reply = replace(reply, text=text)
+            return done(reply, next_state)
         return done(self.r.fallback(lang, result), state.showing(None, "fallback", now))
 
     # -- the replies -------------------------------------------------------------------------
+
+    def _with_share_and_feedback(self, reply: Reply) -> Reply:
+        """Under a card: "send this to my family" (fraud cards) and "was this helpful?"."""
+        intent = reply.intent
+        if reply.kind is not ReplyKind.ANSWER or intent not in self.r.content.intents:
+            return reply
+        extra = []
+        if intent.startswith(f"{FRAUD}."):
+            extra.append(Button(self.r.ui("share_button", reply.lang), f"share:{intent}"))
+        extra += [Button("👍", f"fb:up:{intent}"), Button("👎", f"fb:down:{intent}")]
+        return replace(reply, buttons=(*reply.buttons, *extra))
 
     def _card(
         self,
@@ -357,10 +398,18 @@ class Conversation:
     def _fixed(
         self, state: ConversationState, key: str, lang: str, now: float, urgent: bool = False
     ) -> tuple[Reply, ConversationState]:
-        """A fixed conversation text (ui.<key>), with the next useful buttons."""
+        """A fixed conversation text (ui.<key>), with the next useful buttons; never the
+        same fixed text twice in a row."""
+        if state.last_form == f"ui:{key}":
+            key = REPEAT_INSTEAD.get(key, "conv_ack_fraud" if state.topic == FRAUD else "conv_ack")
         buttons = [self.r.intent_button(VICTIM, lang), self.r.menu_button("main", lang)]
         if key in ("conv_ack", "conv_more_done"):
             buttons = [self.r.menu_button("main", lang)]
+        if key in ("conv_share", "conv_tell_family"):
+            card = state.last_card if (state.last_card or "").startswith(f"{FRAUD}.") else None
+            target = card or "fraud.tips"
+            share = Button(self.r.ui("share_button", lang), f"share:{target}")
+            buttons = [share, *buttons]
         reply = Reply(
             text=self.r.ui(key, lang),
             lang=lang,

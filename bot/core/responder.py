@@ -123,6 +123,15 @@ class Responder:
         more = Button(self.ui("more_button", lang), f"more:{intent_id}")
         return replace(full, text=self.render(short[lang], lang), buttons=(more, *full.buttons))
 
+    def share(self, intent_id: str, lang: str) -> Reply:
+        """A short warning to forward to family: the card's short version (or its first
+        line), the two numbers, no buttons, so it forwards cleanly."""
+        lang = self.language(lang)
+        card = self.content.replies[intent_id]
+        body = card.short.get(lang) or card.text[lang].splitlines()[0]
+        text = self.ui("share_text", lang, body=self.render(body, lang))
+        return Reply(text=text, lang=lang, kind=ReplyKind.NOTICE, intent=intent_id)
+
     def prefaced(self, reply: Reply, first: str) -> Reply:
         """`reply` with a line put before its text (the action or the "No" that comes first)."""
         return replace(reply, text=f"{first}\n\n{reply.text}")
@@ -167,6 +176,8 @@ class Responder:
         kind, _, target = action.partition(":")
         if kind in ("intent", "more") and target in self.content.intents:
             return self.answer(target, lang)
+        if kind == "share" and target in self.content.intents:
+            return self.share(target, lang)
         if kind == "menu" and target in self.content.menus:
             return self.menu(target, lang)
         if kind == "lang" and target in LANGUAGES:

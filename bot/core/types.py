@@ -19,7 +19,10 @@ class Button:
     """A button offered under a reply. `action` is what pressing it asks the core for."""
 
     label: str
-    action: str  # "intent:<id>", "more:<id>", "menu:<id>" or "lang:<code>"
+    # "intent:<id>", "more:<id>" (the full card after its short version), "share:<id>" (a
+    # warning to forward), "fb:up:<id>" / "fb:down:<id>" (was this helpful?), "menu:<id>",
+    # "lang:<code>"
+    action: str
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,10 @@ class MatchResult:
         return self.intent or (self.choices[0] if self.choices else None)
 
 
-# Conversation signals whose reply goes out as it is, before any paste check or action.
-URGENT_SIGNALS = frozenset(
-    {"paid", "clicked", "in_progress", "asked_to_pay", "asked_to_act", "should_pay"}
+# Conversation signals whose reply goes out as it is, before any paste check or action: the
+# urgent ones, and a greeting (a resident talking to the bot, not a pasted message).
+AS_IS_SIGNALS = frozenset(
+    {"paid", "clicked", "in_progress", "asked_to_pay", "asked_to_act", "should_pay", "greeting"}
 )
 
 
@@ -70,5 +74,5 @@ class Reply:
     signal: str | None = None
 
     @property
-    def urgent(self) -> bool:
-        return self.signal in URGENT_SIGNALS
+    def as_is(self) -> bool:
+        return self.signal in AS_IS_SIGNALS

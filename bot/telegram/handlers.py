@@ -230,7 +230,7 @@ async def answer_text(
     paste_check = context.bot_data.get(PASTE_CHECK)
     # A conversation signal (still on the call, already paid, "should I pay?") is answered as
     # it is: the action first, whatever else the text looks like.
-    pasted = not reply.urgent and paste_check is not None and paste_check[0](text)
+    pasted = not reply.as_is and paste_check is not None and paste_check[0](text)
     if not _is_group(update) and text and pasted and paste_check is not None:
         # A long paste or a text with a link is most likely a message they received: check
         # it, unless it is harmless and the resident was really asking about a topic.
@@ -240,7 +240,7 @@ async def answer_text(
         if result.risk != "low" or result.contact or reply.kind is not ReplyKind.ANSWER:
             await paste_check[1](update, context, message, result)
             return
-    action = None if reply.urgent else intent_actions(context).get(reply.intent or "")
+    action = None if reply.as_is else intent_actions(context).get(reply.intent or "")
     if action is not None:  # "我要订阅" does what /subscribe does
         await action(update, context, message)
         return
