@@ -184,6 +184,8 @@ class _Conversation:
         chat = fake_updates.chat_dict(user.chat_id, user.chat_type)
         if turn.action == "send":
             content = fake_updates.media_content(turn.value)
+            if turn.caption:
+                content["caption"] = turn.caption
             return fake_updates.update_from(
                 {"message": fake_updates.message_dict(sender, chat, **content)}, bot
             )

@@ -62,6 +62,7 @@ class Turn:
     value: str
     expect: dict[str, Any]
     reply_to: str | None = None  # the text of the message this one replies to
+    caption: str | None = None  # a photo's or video's caption (with `send`)
 
 
 @dataclass(frozen=True)
@@ -183,12 +184,12 @@ def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn
     if not isinstance(item, LineDict):
         raise ScriptError(path, line, "a turn must be a mapping")
     for key in item:
-        if key not in (*ACTIONS, "user", "expect", "reply_to"):
+        if key not in (*ACTIONS, "user", "expect", "reply_to", "caption"):
             raise ScriptError(
                 path,
                 item.line_of(key),
                 f"unknown key {key!r} in a turn "
-                f"(allowed: {', '.join((*ACTIONS, 'user', 'expect', 'reply_to'))})",
+                f"(allowed: {', '.join((*ACTIONS, 'user', 'expect', 'reply_to', 'caption'))})",
             )
     actions = [a for a in ACTIONS if a in item]
     if len(actions) != 1:
@@ -215,7 +216,18 @@ def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn
     reply_to = item.get("reply_to")
     if reply_to is not None and action not in ("say", "command"):
         raise ScriptError(path, item.line_of("reply_to"), "reply_to goes with say or command")
-    return Turn(line, user, action, value, checks, str(reply_to) if reply_to else None)
+    caption = item.get("caption")
+    if caption is not None and (action != "send" or value not in ("photo", "video")):
+        raise ScriptError(path, item.line_of("caption"), "caption goes with send: photo or video")
+    return Turn(
+        line,
+        user,
+        action,
+        value,
+        checks,
+        str(reply_to) if reply_to else None,
+        str(caption) if caption is not None else None,
+    )
 
 
 def load_script(path: Path) -> Script:

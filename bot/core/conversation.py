@@ -132,6 +132,16 @@ def read_signals(responder: Responder, text: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
+# A photo caption with one of these signals describes a violation: a report of that kind.
+REPORT_KIND_OF_SIGNAL = {"helmet_violation": "helmet"}
+
+
+def report_kind_of_caption(responder: Responder, caption: str) -> str | None:
+    """The report kind a photo's caption describes ("骑车不戴头盔" -> helmet), or None."""
+    signals = read_signals(responder, caption)
+    return next((k for s, k in REPORT_KIND_OF_SIGNAL.items() if s in signals), None)
+
+
 def is_pinyin(responder: Responder, text: str) -> bool:
     """Chinese written in Latin letters ("wo hen pa"): two or more words, every one a
     syllable or a run of syllables the content's pinyin_syllable patterns accept."""

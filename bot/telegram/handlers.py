@@ -18,6 +18,7 @@ from telegram.ext import ContextTypes
 from bot.broadcast.telegram_errors import retry_seconds
 from bot.core.command_replies import lang_command, unknown_command
 from bot.core.conversation import ConversationState
+from bot.core.image_replies import unread_media_reply
 from bot.core.responder import Responder
 from bot.core.types import Reply, ReplyKind, Turn
 from bot.store.conversations import SqliteConversationStore
@@ -263,9 +264,15 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if message.caption and message.caption.strip():
         await answer_text(update, context, message, message.caption)
         return
-    reply = responder_of(context).notice(
-        "non_text", user_language(update, context) or "", with_menu=True
-    )
+    lang = user_language(update, context) or ""
+    if message.voice or message.audio or message.video_note:
+        reply = unread_media_reply(responder_of(context), "voice", lang)
+    elif message.photo or ((message.document and message.document.mime_type) or "").startswith(
+        "image/"
+    ):
+        reply = unread_media_reply(responder_of(context), "photo", lang)
+    else:
+        reply = responder_of(context).notice("non_text", lang, with_menu=True)
     await send_reply(message, reply)
 
 

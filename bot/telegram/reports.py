@@ -101,6 +101,33 @@ async def start_report(
         await send_reply(message, step.reply)
 
 
+async def start_report_with_photo(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, kind: str
+) -> bool:
+    """A photo whose caption describes a violation: a report of `kind` with that photo in
+    it. False when no report can be taken here (no review chat, a group, the daily limit
+    reached), so the caller answers the caption instead."""
+    user, chat = update.effective_user, update.effective_chat
+    settings: Settings = context.bot_data[SETTINGS]
+    if user is None or chat is None or chat.type != ChatType.PRIVATE:
+        return False
+    if settings.review_chat is None or kind not in responder_of(context).content.report_kinds:
+        return False
+    store, flow, now = reports_of(context), flow_of(context), time.time()
+    if _over_daily_limit(context, user.id, now):
+        return False
+    event = _report_input(message)
+    if event.media is None:
+        return False
+    lang = user_language(update, context) or ""
+    step = flow.start_with_media(lang, store.has_consented(user.id), now, kind, event.media)
+    if step.draft is None or step.reply is None:
+        return False
+    store.save_draft(user.id, replace(step.draft, last_message_id=message.message_id))
+    await send_reply(message, step.reply)
+    return True
+
+
 async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_message is not None:
         await start_report(update, context, update.effective_message)
