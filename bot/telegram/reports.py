@@ -27,7 +27,6 @@ from bot.core.report_flow import (
     china_day,
 )
 from bot.core.report_replies import report_list
-from bot.core.types import ReplyKind, Turn
 from bot.store.reports import ReportStore
 from bot.telegram.admin import SETTINGS
 from bot.telegram.handlers import (
@@ -172,8 +171,8 @@ async def on_report_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 def _is_other_question(context: ContextTypes.DEFAULT_TYPE, text: str, lang: str) -> bool:
-    reply = responder_of(context).respond(Turn(text, lang_hint=lang))
-    return reply.kind is ReplyKind.ANSWER and reply.intent not in intent_actions(context)
+    intent = responder_of(context).match(text, lang).intent
+    return intent is not None and intent not in intent_actions(context)
 
 
 async def on_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
