@@ -1,11 +1,14 @@
 """Each chat's conversation state (bot.core.conversation.ConversationState), kept across
 restarts so a follow-up is read in context; never the resident's words, only which cards were
-shown. Removed by /forget, and ignored (then overwritten) after a quiet spell."""
+shown. Removed by /forget, and ignored (then overwritten) after a quiet spell.
+
+Also the "was this helpful? 👍 / 👎" counts per card and day: numbers only, no text, no user."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from bot.core.conversation import QUIET_SECONDS, ConversationState
 from bot.store.database import Database
@@ -50,3 +53,28 @@ class SqliteConversationStore:
             "DELETE FROM conversations WHERE updated_at < ?", (self.clock() - self.quiet_seconds,)
         )
         return cursor.rowcount
+
+
+class SqliteFeedbackStore:
+    def __init__(self, database: Database, clock: Callable[[], float] = time.time) -> None:
+        self.db, self.clock = database, clock
+
+    def count(self, intent: str, helpful: bool) -> None:
+        day = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%d")
+        column = "up" if helpful else "down"
+        self.db.execute(
+            f"INSERT INTO feedback (day, intent, {column}) VALUES (?, ?, 1)"  # noqa: S608
+            f" ON CONFLICT(day, intent) DO UPDATE SET {column} = {column} + 1",
+            (day, intent),
+        )
+
+    def summary(self, days: int) -> list[tuple[str, int, int]]:
+        """(intent, 👍, 👎) over the last `days` days, most votes first."""
+        since = self.clock() - days * 86400
+        day = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%d")
+        rows = self.db.execute(
+            "SELECT intent, SUM(up), SUM(down) FROM feedback WHERE day >= ?"
+            " GROUP BY intent ORDER BY SUM(up) + SUM(down) DESC, intent",
+            (day,),
+        ).fetchall()
+        return [(i, int(u), int(d)) for i, u, d in rows]

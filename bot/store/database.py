@@ -104,6 +104,13 @@ CREATE TABLE IF NOT EXISTS conversations (        -- bot.store.conversations: pe
     state TEXT NOT NULL,                          -- JSON of bot.core.conversation.ConversationState
     updated_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS feedback (             -- "was this helpful?" per card: counts only
+    day TEXT NOT NULL,                            -- YYYY-MM-DD (UTC)
+    intent TEXT NOT NULL,
+    up INTEGER NOT NULL DEFAULT 0,
+    down INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, intent)
+);
 """
 # Columns added after a table was first released: CREATE TABLE IF NOT EXISTS leaves an
 # older file's table as it was, so each is added to it on opening (with its default).

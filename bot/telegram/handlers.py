@@ -6,11 +6,12 @@ No decision is made here that the core could make: these functions only translat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ContextTypes
@@ -31,6 +32,7 @@ RESPONDER = "responder"  # bot_data key; a reload swaps the whole Responder at o
 STORE = "preferences"
 INSIGHTS = "insights"
 CONVERSATIONS = "conversations"  # bot_data key: each chat's ConversationState
+FEEDBACK = "feedback"  # bot_data key: "was this helpful?" counts per card
 # bot_data keys for behaviour other modules provide, wired in bot.telegram.app:
 PASTE_CHECK = "paste_check"  # (looks_received(text), reply_with_check(update, ctx, msg, result))
 INTENT_ACTIONS = "intent_actions"  # intent id -> a handler that acts rather than answers
@@ -302,6 +304,30 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await save_conversation(update, context, state.showing(reply.intent, "full", now))
     if isinstance(query.message, Message):
         await send_reply(query.message, reply)
+
+
+async def on_feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍 / 👎 under a card: counted for its intent (no text, no user), thanked, and the two
+    buttons taken off that message so one answer is rated once."""
+    query = update.callback_query
+    if query is None:
+        return
+    _, _, rest = (query.data or "").partition(":")
+    vote, _, intent = rest.partition(":")
+    responder, lang = responder_of(context), user_language(update, context) or ""
+    store = context.bot_data.get(FEEDBACK)
+    if store is not None and vote in ("up", "down") and intent in responder.content.intents:
+        await asyncio.to_thread(store.count, intent, vote == "up")
+    await query.answer(responder.ui("feedback_thanks", responder.language(lang)))
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        rows = [
+            [b for b in row if not (b.callback_data or "").startswith("fb:")]
+            for row in message.reply_markup.inline_keyboard
+        ]
+        kept = InlineKeyboardMarkup([row for row in rows if row])
+        with contextlib.suppress(BadRequest):  # the message is too old to edit: no matter
+            await message.edit_reply_markup(kept)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
