@@ -19,6 +19,8 @@ from bot.core.semantic import EncodeExamples, Encoder, SemanticIndex
 from bot.core.types import Button, MatchResult, Reply, ReplyKind, Turn
 
 MAX_FOLLOW_UPS = 3
+# Menu items that do something rather than show a card or a menu: "do:<name>" -> its ui text.
+MENU_DOINGS = {"check": "check_usage"}
 FIELD = re.compile(r"\{(\w+)\}")  # a {name} slot of a ui message, filled by the caller
 LEXICAL_SETTINGS = frozenset(MatchSettings.__dataclass_fields__)
 
@@ -140,8 +142,12 @@ class Responder:
         lang = self.language(lang)
         menu = self.content.menus[menu_id]
         buttons = tuple(self._item_button(item, lang) for item in menu.items)
-        if menu_id != "main":
-            buttons += (self.menu_button("main", lang),)
+        if menu_id != "main":  # the way back: to the menu that lists this one
+            back = next(
+                (m.id for m in self.content.menus.values() if f"menu:{menu_id}" in m.items),
+                "main",
+            )
+            buttons += (self.back_button(back, lang),)
         text = f"{preface}\n\n{menu.prompt[lang]}" if preface else menu.prompt[lang]
         return Reply(text=text, lang=lang, kind=ReplyKind.MENU, buttons=buttons)
 
@@ -176,6 +182,8 @@ class Responder:
         kind, _, target = action.partition(":")
         if kind in ("intent", "more") and target in self.content.intents:
             return self.answer(target, lang)
+        if kind == "do" and target in MENU_DOINGS:
+            return self.notice(MENU_DOINGS[target], lang, with_menu=True)
         if kind == "share" and target in self.content.intents:
             return self.share(target, lang)
         if kind == "menu" and target in self.content.menus:
@@ -258,10 +266,18 @@ class Responder:
         )
         return Button(label, f"menu:{menu_id}")
 
+    def back_button(self, menu_id: str, lang: str) -> Button:
+        if menu_id == "main":
+            return self.menu_button("main", lang)
+        label = self.ui("back_button", lang, menu=self.content.menus[menu_id].label[lang])
+        return Button(label, f"menu:{menu_id}")
+
     def _item_button(self, item: str, lang: str) -> Button:
         kind, _, target = item.partition(":")
         if kind == "menu":
             return Button(self.content.menus[target].label[lang], item)
+        if kind == "do":  # "do:check": how to have a message checked
+            return Button(self.ui(f"menu_{target}", lang), item)
         return self.intent_button(target, lang)
 
     def language(self, lang: str | None) -> str:

@@ -303,7 +303,30 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         state = (await load_conversation(update, context)).fresh(now)
         await save_conversation(update, context, state.showing(reply.intent, "full", now))
     if isinstance(query.message, Message):
+        menu = reply.kind is ReplyKind.MENU and is_menu(responder_of(context), query.message)
+        if menu and await _edit_in_place(query.message, reply):
+            return  # a menu replaces the menu it was chosen from: no pile of menus
         await send_reply(query.message, reply)
+
+
+def is_menu(responder: Responder, message: Message) -> bool:
+    """A menu the bot sent (its text ends with a menu's prompt), not a card: a card stays
+    where it is when a button under it is pressed."""
+    text = message.text or ""
+    prompts = (p for m in responder.content.menus.values() for p in m.prompt.values())
+    return bool(text) and message.reply_markup is not None and any(map(text.endswith, prompts))
+
+
+async def _edit_in_place(message: Message, reply: Reply) -> bool:
+    """Show a menu in the menu message whose button was pressed; False when it cannot be
+    edited, so it is sent instead."""
+    if len(split_text(reply.text)) > 1:
+        return False
+    try:
+        await with_retries(lambda: message.edit_text(reply.text, reply_markup=keyboard(reply)))
+    except BadRequest:  # too old, deleted, or unchanged: send it as a new message
+        return False
+    return True
 
 
 async def on_feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
