@@ -113,3 +113,22 @@ def test_inside_a_fraud_conversation_an_unplaceable_turn_gets_the_safe_action(
     state = responder.converse(ConversationState(), Turn(CARD, "zh"), 1_000.0).state
     reply = responder.converse(state, Turn("嗯嗯嗯那个那个", "zh"), 1_010.0).reply
     assert "不要转钱" in reply.text.splitlines()[0] and "换个说法" not in reply.text
+
+
+async def test_report_without_a_review_chat_names_the_channels_that_exist(
+    app: Application, api: FakeBotApi
+) -> None:
+    await app.process_update(text_update(app.bot, "/report"))
+    (sent,) = api.sent()
+    assert "不收举报" in sent["text"] and "110" in sent["text"] and "派出所" in sent["text"]
+    assert "指定平台" not in sent["text"]
+
+
+async def test_voice_note_says_what_to_do_instead(app: Application, api: FakeBotApi) -> None:
+    from bot.authoring.fake_updates import media_content, message_dict, update_from, user_dict
+
+    sender, chat = user_dict(1001), {"id": 1001, "type": "private"}
+    message = message_dict(sender, chat, **media_content("voice"))
+    await app.process_update(update_from({"message": message}, app.bot))
+    (sent,) = api.sent()
+    assert "语音" in sent["text"] and "110" in sent["text"] and "只能看懂文字" not in sent["text"]

@@ -142,6 +142,23 @@ def report_kind_of_caption(responder: Responder, caption: str) -> str | None:
     return next((k for s, k in REPORT_KIND_OF_SIGNAL.items() if s in signals), None)
 
 
+def township_named(responder: Responder, text: str) -> str | None:
+    """The township (content/areas.yaml id) a text names: "保城镇", "保城", "Baocheng"."""
+    folded = normalize_text(text)
+    for area, names in responder.content.areas.items():
+        town = names["zh"].split("·")[-1]
+        forms = {town, town.removesuffix("镇").removesuffix("乡")}
+        forms.add(names["en"].split(",")[0].casefold())
+        if any(len(f) >= 2 and f in folded for f in forms):
+            return area
+    return None
+
+
+def asks_for_own_township(responder: Responder, text: str) -> bool:
+    """ "我们镇上", "my township": alerts for a township not named, so the bot asks which."""
+    return "own_township" in read_signals(responder, text)
+
+
 def is_pinyin(responder: Responder, text: str) -> bool:
     """Chinese written in Latin letters ("wo hen pa"): two or more words, every one a
     syllable or a run of syllables the content's pinyin_syllable patterns accept."""
@@ -286,7 +303,8 @@ class Conversation:
     ) -> tuple[Reply, ConversationState]:
         """The card for `intent`, never word for word the previous reply: a repeat gives the
         short version with a "more" button, then the next card not yet shown."""
-        if intent != state.last_card or state.last_form not in ("full", "short"):
+        bot_itself = intent.startswith("bot.")  # greetings, help, (un)subscribe: they act
+        if bot_itself or intent != state.last_card or state.last_form not in ("full", "short"):
             return self.r.answer(intent, lang, result), state.showing(intent, "full", now)
         card = self.r.content.replies[intent]
         if card.short and state.last_form == "full":

@@ -85,8 +85,9 @@ class Responder:
         if name == "start":
             greeting = self.answer("bot.greeting", lang)
             return self.menu("main", lang, preface=greeting.text)
-        if name == "help":
-            return self.answer("bot.help", lang)
+        if name == "help":  # plain sentences, and the menu's buttons to act on them
+            help_text = self.answer("bot.help", lang).text
+            return replace(self.menu("main", lang, preface=help_text), intent="bot.help")
         if name == "tips":
             return self.answer("fraud.tips", lang)
         if name == "stats":

@@ -139,7 +139,7 @@ def build_application(
             # Intents that act rather than answer: "我要订阅" subscribes, "怎么举报" starts one.
             handlers.INTENT_ACTIONS: {
                 "bot.subscribe": subscriptions.subscribe,
-                "bot.unsubscribe": subscriptions.unsubscribe,
+                "bot.unsubscribe": subscriptions.confirm_unsubscribe,  # asks first
                 "helmet.report": reports.on_report_question,
             },
         }

@@ -78,11 +78,14 @@ async def start_report(
         return
     settings: Settings = context.bot_data[SETTINGS]
     flow, lang = flow_of(context), user_language(update, context) or ""
-    if asked or settings.review_chat is None:
-        # How reporting works (and the bureau's other channels, when configured) first;
-        # without a review chat nobody would read a report, so that is all they get.
+    if settings.review_chat is None:
+        # Nobody would read a report: the channels that do exist, named.
+        await send_reply(message, responder_of(context).notice("report_no_review_chat", lang))
+        return
+    if asked:
+        # How reporting works (and the bureau's other channels, when configured) first.
         await send_reply(message, responder_of(context).answer("helmet.report", lang))
-        if settings.review_chat is None or chat.type != ChatType.PRIVATE:
+        if chat.type != ChatType.PRIVATE:
             return
     if await reply_private_only(update, context, "report_private_only"):
         return

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from telegram import Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ContextTypes
 
+from bot.core.conversation import asks_for_own_township, township_named
 from bot.core.records import TOPICS
 from bot.core.settings_replies import area_menu, stored_data, subscription_status
+from bot.core.types import Button, Reply, ReplyKind
 from bot.store.subscriptions import SubscriptionStore
 from bot.telegram.handlers import (
     conversations_of,
@@ -55,12 +58,22 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, message:
     if not await _may_manage(update, context):
         await _refuse_non_admin(update, context, message)
         return
-    lang = responder_of(context).language(user_language(update, context))
+    responder = responder_of(context)
+    lang = responder.language(user_language(update, context))
     subscription = subscriptions_of(context).subscribe(chat.id, user.id, lang)
+    # Subscribing by words: the township they name, or the question which one.
+    words = "" if (message.text or "").startswith("/") else message.text or ""
+    area = township_named(responder, words) if words else None
+    if area is not None:
+        subscriptions_of(context).set_area(chat.id, area)
+        subscription = subscriptions_of(context).get(chat.id) or subscription
     await send_reply(
         message,
-        subscription_status(responder_of(context), subscription, lang, preface_key="sub_done"),
+        subscription_status(responder, subscription, lang, preface_key="sub_done"),
     )
+    if area is None and words and asks_for_own_township(responder, words):
+        menu = area_menu(responder, lang)
+        await send_reply(message, replace(menu, text=responder.ui("sub_which_township", lang)))
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
@@ -74,6 +87,26 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, messag
     lang = user_language(update, context) or ""
     key = "sub_removed" if removed else "sub_none"
     await send_reply(message, responder_of(context).notice(key, lang))
+
+
+async def confirm_unsubscribe(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message
+) -> None:
+    """Unsubscribing by words ("怎么取消") asks first; /unsubscribe itself does it at once."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    responder = responder_of(context)
+    lang = responder.language(user_language(update, context))
+    if subscriptions_of(context).get(chat.id) is None:
+        await send_reply(message, responder.notice("sub_none", lang))
+        return
+    buttons = (
+        Button(responder.ui("unsubscribe_button", lang), "sub:off"),
+        Button(responder.ui("unsub_keep_button", lang), "sub:keep"),
+    )
+    reply = Reply(responder.ui("unsub_confirm", lang), lang, ReplyKind.NOTICE, buttons=buttons)
+    await send_reply(message, reply)
 
 
 async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -127,6 +160,9 @@ async def on_subscription_button(update: Update, context: ContextTypes.DEFAULT_T
     _, _, action = (query.data or "").partition(":")
     if action == "off":
         await unsubscribe(update, context, query.message)
+        return
+    if action == "keep":
+        await send_reply(query.message, responder.notice("unsub_kept", lang))
         return
     if action == "areas":
         await send_reply(query.message, area_menu(responder, lang))
