@@ -388,7 +388,8 @@ class Conversation:
             if card not in state.shown or body:
                 text = f"{text}\n\n{self.r.render(body or reply.text[lang], lang)}"
             buttons.append(self.r.intent_button(card, lang))
-        asked = "paid" if kind in ("in_progress", "asked_to_pay") else None
+        loss_known = VICTIM in state.shown  # they said they paid: no need to ask
+        asked = "paid" if kind in ("in_progress", "asked_to_pay") and not loss_known else None
         if asked:
             text = f"{text}\n\n{self.r.ui('conv_ask_paid', lang)}"
         buttons += [self.r.intent_button(VICTIM, lang), self.r.menu_button("main", lang)]
