@@ -183,6 +183,8 @@ class Responder:
         kind, _, target = action.partition(":")
         if kind in ("intent", "more") and target in self.content.intents:
             return self.answer(target, lang)
+        if kind == "fb":  # counted by the front end that stores it; here only thanked
+            return self.notice("feedback_thanks", lang)
         if kind == "do" and target in MENU_DOINGS:
             return self.notice(MENU_DOINGS[target], lang, with_menu=True)
         if kind == "share" and target in self.content.intents:
