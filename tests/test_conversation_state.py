@@ -19,7 +19,7 @@ from bot.telegram import handlers
 from bot.telegram.app import build_application
 from tests.conftest import TEST_TOKEN
 
-QUESTION = "有人打电话说我涉嫌洗钱，让我把钱转到安全账户"
+QUESTION = "有人打电话说我涉嫌洗钱，还说要冻结我的账户"
 FULL = "真正的警察、检察院、法院"  # in the full fake-police card only
 SHORT = "公检法从不在电话里办案"  # in its short version only
 
@@ -56,7 +56,7 @@ async def test_the_same_card_twice_in_a_row_gives_the_short_version_and_more(
 ) -> None:
     first = await _say(app, api, QUESTION)
     assert FULL in first["text"]
-    again = await _say(app, api, "警察说我洗钱 要我转到安全账户")
+    again = await _say(app, api, "警察说我洗钱 要冻结账户")
     assert SHORT in again["text"] and FULL not in again["text"]
     more = next(data for label, data in _buttons(again) if data.startswith("more:"))
     api.clear()
