@@ -25,7 +25,7 @@ def load_content(
     """Load and validate everything; raise InvalidContent listing every problem."""
     errors: list[ContentError] = []
     known_contacts = tuple(known_contacts)
-    intents = read_intents(intents_dir, errors)
+    intents, declines = read_intents(intents_dir, errors)
     parts = read_content(content_dir, errors)
     if any(e.unparsed for e in errors):
         # A file that did not parse would make every reference into it look broken:
@@ -56,4 +56,5 @@ def load_content(
         scam_weights=parts.scam_weights,
         report_kinds=parts.report_kinds,
         turn_signals=parts.turn_signals,
+        declines=declines,
     )
