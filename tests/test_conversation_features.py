@@ -132,3 +132,27 @@ async def test_voice_note_says_what_to_do_instead(app: Application, api: FakeBot
     await app.process_update(update_from({"message": message}, app.bot))
     (sent,) = api.sent()
     assert "语音" in sent["text"] and "110" in sent["text"] and "只能看懂文字" not in sent["text"]
+
+
+def test_figures_are_the_residents_own_county_where_the_bot_knows_it(
+    responder: Responder,
+) -> None:
+    question = "反诈数据有哪些"
+    both = responder.converse(ConversationState(), Turn(question, "zh"), 1_000.0).reply
+    assert both.intent == "fraud.stats" and "保亭" in both.text and "琼中" in both.text
+    # the township chosen for alerts says the county
+    qz = responder.converse(ConversationState(), Turn(question, "zh", "qiongzhong"), 1_000.0)
+    assert "琼中" in qz.reply.text and "保亭：" not in qz.reply.text
+    # or the resident names it, and the conversation remembers it
+    named = responder.converse(ConversationState(), Turn("我是保亭的", "zh"), 1_000.0).state
+    later = responder.converse(named, Turn(question, "zh"), 1_010.0).reply
+    assert "保亭" in later.text and "琼中：" not in later.text
+
+
+async def test_the_alert_township_tells_the_county(app: Application, api: FakeBotApi) -> None:
+    await app.process_update(text_update(app.bot, "我要订阅湾岭镇的预警"))
+    assert "琼中·湾岭镇" in api.sent()[-1]["text"]
+    api.clear()
+    await app.process_update(text_update(app.bot, "反诈数据有哪些"))
+    text = api.sent()[-1]["text"]
+    assert "琼中" in text and "保亭：" not in text

@@ -29,6 +29,8 @@ SIGNAL_KINDS = (
     "share",  # how do I warn my family / friends?
     "go_police",  # should I go to the police station / call the police?
     "line_busy",  # 110 does not answer
+    "in_baoting",  # the resident says they live in Baoting
+    "in_qiongzhong",  # ... in Qiongzhong
     "own_township",  # "我们镇上", "my township": alerts for a township, which one to ask
     "helmet_violation",  # a photo caption describing a rider without a helmet: a report
     "pinyin_syllable",  # one syllable of Chinese written in Latin letters ("wo hen pa")

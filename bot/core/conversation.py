@@ -64,6 +64,7 @@ class ConversationState:
     shown: tuple[str, ...] = ()  # cards shown in this conversation, oldest first
     asked: str | None = None  # a question the bot asked: "paid" (have you sent money?)
     urgent: bool = False  # a scam in progress or a loss was seen in this conversation
+    county: str | None = None  # where the resident lives (a place id), when the bot knows
     at: float = 0.0  # when the conversation last moved (seconds since the epoch)
 
     def fresh(self, now: float, quiet: float = QUIET_SECONDS) -> ConversationState:
@@ -85,6 +86,7 @@ class ConversationState:
                 shown=tuple(str(s) for s in data.get("shown") or ()),
                 asked=data.get("asked"),
                 urgent=bool(data.get("urgent")),
+                county=data.get("county"),
                 at=float(data.get("at") or 0.0),
             )
         except (ValueError, TypeError, AttributeError):
@@ -131,6 +133,9 @@ def read_signals(responder: Responder, text: str) -> frozenset[str]:
             kinds.add(signal.kind)
     return frozenset(kinds)
 
+
+# A turn naming its county: the figures shown are that county's where a card has both.
+COUNTY_OF_SIGNAL = {"in_baoting": "baoting", "in_qiongzhong": "qiongzhong"}
 
 # A photo caption with one of these signals describes a violation: a report of that kind.
 REPORT_KIND_OF_SIGNAL = {"helmet_violation": "helmet"}
@@ -199,6 +204,10 @@ class Conversation:
         state = state.fresh(now)
         text = turn.text
         signals = read_signals(self.r, text)
+        named = next((c for s, c in COUNTY_OF_SIGNAL.items() if s in signals), None)
+        county = named or state.county or turn.county
+        if county != state.county:
+            state = replace(state, county=county)
         hint = self.r.language(turn.lang_hint)
         result = original = self.r.match(text, hint)
         if "greeting" in signals or result.intent == GREETING:
@@ -275,7 +284,7 @@ class Conversation:
             short = self.r.content.replies[last].short if last in self.r.content.replies else {}
             if reply.signal == "safe_action" and last.startswith(f"{FRAUD}.") and short:
                 # what the bot last talked about, in short, after the safe action
-                text = f"{reply.text}\n\n{self.r.render(short[lang], lang)}"
+                text = f"{reply.text}\n\n{self.r.render(short[lang], lang, state.county)}"
                 reply = replace(reply, text=text)
             return done(reply, next_state)
         return done(self.r.fallback(lang, result), state.showing(None, "fallback", now))
@@ -305,16 +314,24 @@ class Conversation:
         short version with a "more" button, then the next card not yet shown."""
         bot_itself = intent.startswith("bot.")  # greetings, help, (un)subscribe: they act
         if bot_itself or intent != state.last_card or state.last_form not in ("full", "short"):
-            return self.r.answer(intent, lang, result), state.showing(intent, "full", now)
+            return self.r.answer(intent, lang, result, county=state.county), state.showing(
+                intent, "full", now
+            )
         card = self.r.content.replies[intent]
         if card.short and state.last_form == "full":
-            return self.r.short_answer(intent, lang, result), state.showing(intent, "short", now)
+            return self.r.short_answer(intent, lang, result, county=state.county), state.showing(
+                intent, "short", now
+            )
         following = self._unseen_follow_up(state, intent)
         if following is not None:
-            return self.r.answer(following, lang), state.showing(following, "full", now)
+            return self.r.answer(following, lang, county=state.county), state.showing(
+                following, "full", now
+            )
         if card.short and state.last_form != "short":
-            return self.r.short_answer(intent, lang, result), state.showing(intent, "short", now)
-        reply = self.r.answer(intent, lang, result)
+            return self.r.short_answer(intent, lang, result, county=state.county), state.showing(
+                intent, "short", now
+            )
+        reply = self.r.answer(intent, lang, result, county=state.county)
         if state.last_form == "full":  # no short version, nothing new: say so, then the card
             reply = self.r.prefaced(reply, self.r.ui("conv_again", lang))
         return reply, state.showing(intent, "full", now)
@@ -332,12 +349,16 @@ class Conversation:
         if not last:  # after a fixed text in a fraud conversation: the rules, then on
             last = "fraud.tips"
             if last not in state.shown:
-                return self.r.answer(last, lang), state.showing(last, "full", now)
+                return self.r.answer(last, lang, county=state.county), state.showing(
+                    last, "full", now
+                )
         if state.last_form == "short":
-            return self.r.answer(last, lang), state.showing(last, "full", now)
+            return self.r.answer(last, lang, county=state.county), state.showing(last, "full", now)
         following = self._unseen_follow_up(state, last)
         if following is not None:
-            return self.r.answer(following, lang), state.showing(following, "full", now)
+            return self.r.answer(following, lang, county=state.county), state.showing(
+                following, "full", now
+            )
         return self._fixed(state, "conv_more_done", lang, now)
 
     def _paid(
@@ -350,7 +371,11 @@ class Conversation:
     ) -> tuple[Reply, ConversationState]:
         """Loss outranks type: the victim steps first, then what is specific to the scam."""
         repeat = state.last_card == VICTIM and state.last_form in ("full", "short", "urgent:paid")
-        victim = self.r.short_answer(VICTIM, lang) if repeat else self.r.answer(VICTIM, lang)
+        victim = (
+            self.r.short_answer(VICTIM, lang, county=state.county)
+            if repeat
+            else self.r.answer(VICTIM, lang, county=state.county)
+        )
         text = victim.text
         buttons = list(victim.buttons)
         if matched and matched.startswith(f"{FRAUD}.") and matched != VICTIM:
@@ -358,7 +383,7 @@ class Conversation:
             about = specific.short.get(lang) if specific.short else None
             if about:
                 heading = self.r.ui("conv_about_this_scam", lang)
-                text = f"{text}\n\n{heading}\n{self.r.render(about, lang)}"
+                text = f"{text}\n\n{heading}\n{self.r.render(about, lang, state.county)}"
             buttons.insert(0, self.r.intent_button(matched, lang))
         reply = replace(
             victim, text=text, buttons=tuple(dict.fromkeys(buttons)), signal="paid", score=100.0
@@ -386,7 +411,7 @@ class Conversation:
             reply = self.r.content.replies[card]
             body = reply.short.get(lang) if (reply.short and card in state.shown) else None
             if card not in state.shown or body:
-                text = f"{text}\n\n{self.r.render(body or reply.text[lang], lang)}"
+                text = f"{text}\n\n{self.r.render(body or reply.text[lang], lang, state.county)}"
             buttons.append(self.r.intent_button(card, lang))
         loss_known = VICTIM in state.shown  # they said they paid: no need to ask
         asked = "paid" if kind in ("in_progress", "asked_to_pay") and not loss_known else None

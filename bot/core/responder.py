@@ -21,6 +21,7 @@ from bot.core.types import Button, MatchResult, Reply, ReplyKind, Turn
 MAX_FOLLOW_UPS = 3
 # Menu items that do something rather than show a card or a menu: "do:<name>" -> its ui text.
 MENU_DOINGS = {"check": "check_usage"}
+COUNTIES = frozenset({"baoting", "qiongzhong"})  # the places a resident may live in
 FIELD = re.compile(r"\{(\w+)\}")  # a {name} slot of a ui message, filled by the caller
 LEXICAL_SETTINGS = frozenset(MatchSettings.__dataclass_fields__)
 
@@ -109,14 +110,22 @@ class Responder:
     def match(self, text: str, lang_hint: str | None = None) -> MatchResult:
         return self.matcher.match(text, self.language(lang_hint))
 
-    def answer(self, intent_id: str, lang: str, result: MatchResult | None = None) -> Reply:
+    def answer(
+        self,
+        intent_id: str,
+        lang: str,
+        result: MatchResult | None = None,
+        county: str | None = None,
+    ) -> Reply:
+        """The card; `county` (a place id, when the bot knows where the resident lives)
+        leaves out lines whose figures are all the other county's."""
         lang = self.language(lang)
         reply = self.content.replies[intent_id]
         follow_ups = self.content.intents[intent_id].follow_ups[:MAX_FOLLOW_UPS]
         buttons = tuple(self.intent_button(i, lang) for i in follow_ups)
         buttons += (self.menu_button("main", lang),)
         return Reply(
-            text=self.render(reply.text[lang], lang),
+            text=self.render(reply.text[lang], lang, county),
             lang=lang,
             kind=ReplyKind.ANSWER,
             intent=intent_id,
@@ -125,16 +134,23 @@ class Responder:
             buttons=buttons,
         )
 
-    def short_answer(self, intent_id: str, lang: str, result: MatchResult | None = None) -> Reply:
+    def short_answer(
+        self,
+        intent_id: str,
+        lang: str,
+        result: MatchResult | None = None,
+        county: str | None = None,
+    ) -> Reply:
         """The card's short version (replies.<id>.short) with a "more" button for the full
         text; the full card when the author wrote no short version."""
         lang = self.language(lang)
-        full = self.answer(intent_id, lang, result)
+        full = self.answer(intent_id, lang, result, county)
         short = self.content.replies[intent_id].short
         if not short:
             return full
         more = Button(self.ui("more_button", lang), f"more:{intent_id}")
-        return replace(full, text=self.render(short[lang], lang), buttons=(more, *full.buttons))
+        text = self.render(short[lang], lang, county)
+        return replace(full, text=text, buttons=(more, *full.buttons))
 
     def share(self, intent_id: str, lang: str) -> Reply:
         """A short warning to forward to family: the card's short version (or its first
@@ -214,11 +230,17 @@ class Responder:
         # typed it) is shown as it is, never filled in again.
         return FIELD.sub(lambda slot: str(fields[slot[1]]) if slot[1] in fields else slot[0], text)
 
-    def render(self, template: str, lang: str) -> str:
-        """Fill placeholders; number each figure's source; drop lines with unset contacts."""
+    def render(self, template: str, lang: str, county: str | None = None) -> str:
+        """Fill placeholders; number each figure's source; drop lines with unset contacts,
+        and (`county` known) lines whose figures are all another county's, as long as a line
+        is left."""
         citations: list[str] = []
         lines = []
-        for line in template.splitlines():
+        template_lines = template.splitlines()
+        if county is not None:
+            kept = [line for line in template_lines if not self._other_county(line, county)]
+            template_lines = kept or template_lines
+        for line in template_lines:
             missing = [
                 key
                 for kind, key in PLACEHOLDER.findall(line)
@@ -233,6 +255,14 @@ class Responder:
             notes = "\n".join(f"[{n}] {c}" for n, c in enumerate(citations, 1))
             text = f"{text}\n\n{heading}\n{notes}"
         return text
+
+    def _other_county(self, line: str, county: str) -> bool:
+        places = {
+            self.content.figures[key].place
+            for kind, key in PLACEHOLDER.findall(line)
+            if kind == "fig" and key in self.content.figures
+        }
+        return bool(places) and county not in places and places <= COUNTIES
 
     def _fill(self, match: re.Match[str], lang: str, citations: list[str]) -> str:
         kind, key = match.groups()

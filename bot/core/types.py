@@ -31,6 +31,7 @@ class Turn:
 
     text: str
     lang_hint: str | None = None  # the resident's chosen or platform language, if any
+    county: str | None = None  # where the resident lives, if known (their alert township)
 
 
 @dataclass(frozen=True)

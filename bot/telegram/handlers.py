@@ -55,6 +55,17 @@ def conversations_of(context: ContextTypes.DEFAULT_TYPE) -> SqliteConversationSt
     return context.bot_data.get(CONVERSATIONS)
 
 
+COUNTY_OF_AREA = {"bt": "baoting", "qz": "qiongzhong"}  # content/areas.yaml id prefixes
+
+
+def resident_county(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The county of the township this chat chose for alerts, if any."""
+    store, chat = context.bot_data.get("subscriptions"), update.effective_chat  # SUBSCRIPTIONS
+    subscription = store.get(chat.id) if store is not None and chat is not None else None
+    area = getattr(subscription, "area", None) or ""
+    return COUNTY_OF_AREA.get(area.partition(".")[0])
+
+
 def conversation_clock(context: ContextTypes.DEFAULT_TYPE) -> float:
     """Now, by the conversation store's clock (a test moves it to expire a conversation)."""
     store = conversations_of(context)
@@ -221,9 +232,10 @@ async def answer_text(
     """Answer what a resident wrote: a message's text, or a photo's caption."""
     responder = responder_of(context)
     state = await load_conversation(update, context)
-    exchange = responder.converse(
-        state, Turn(text, lang_hint=user_language(update, context)), conversation_clock(context)
+    turn = Turn(
+        text, lang_hint=user_language(update, context), county=resident_county(update, context)
     )
+    exchange = responder.converse(state, turn, conversation_clock(context))
     reply = exchange.reply
     await save_conversation(update, context, exchange.state)
     # What the matcher made of it, for /insights, even when the scam check answers instead.
