@@ -62,8 +62,8 @@ def conversation_quality(
             reply = played.reply
             if played.turn.action not in ("say", "press", "forward") or not played.said:
                 continue
-            if reply is None:  # a report step's own prompt, asked again after a wrong input
-                continue
+            if reply is None or (reply.kind is ReplyKind.NOTICE and reply.intent is None):
+                continue  # a report step's own prompt (asked again after a wrong input), a hint
             if reply is not None and reply.intent in cards and reply.kind is ReplyKind.ANSWER:
                 lengths[(reply.intent, reply.lang)].append(len(played.said[0]))
             if played.turn.expect.get("intent") in ("fallback", "did_you_mean"):

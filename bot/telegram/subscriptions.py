@@ -67,13 +67,15 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, message:
     if area is not None:
         subscriptions_of(context).set_area(chat.id, area)
         subscription = subscriptions_of(context).get(chat.id) or subscription
+    if area is None and words and asks_for_own_township(responder, words):
+        # "我们镇上的": subscribed, and the one question left, in one message
+        text = f"{responder.ui('sub_done', lang)}\n{responder.ui('sub_which_township', lang)}"
+        await send_reply(message, replace(area_menu(responder, lang), text=text))
+        return
     await send_reply(
         message,
         subscription_status(responder, subscription, lang, preface_key="sub_done"),
     )
-    if area is None and words and asks_for_own_township(responder, words):
-        menu = area_menu(responder, lang)
-        await send_reply(message, replace(menu, text=responder.ui("sub_which_township", lang)))
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
