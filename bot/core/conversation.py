@@ -474,7 +474,7 @@ class Conversation:
             buttons=tuple(buttons),
             signal=key.removeprefix("conv_"),
         )
-        topic = FRAUD if key != "conv_ack" else state.topic
+        topic = state.topic if key in ("conv_ack", "conv_line_busy") else FRAUD
         changes: dict[str, object] = {"topic": topic}
         if urgent:
             changes["urgent"] = True
