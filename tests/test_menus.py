@@ -73,3 +73,26 @@ async def test_the_menu_button_under_a_card_leaves_the_card_in_place(
     )
     await app.process_update(press)
     assert api.sent("editMessageText") == [] and len(api.sent()) == 1
+
+
+async def test_the_township_picker_moves_in_place_a_phone_screen_at_a_time(
+    app: Application, api: FakeBotApi
+) -> None:
+    await app.process_update(text_update(app.bot, "/subscribe"))
+    api.clear()
+    await app.process_update(callback_update(app.bot, "sub:areas"))
+    picker = api.calls[-1]
+    assert len(_actions(picker.params)) <= 8
+    api.clear()
+    press = callback_update(
+        app.bot,
+        "sub:areas:qz:0",
+        message_text=picker.params["text"],
+        message_id=picker.result["message_id"],
+        reply_markup=_markup(picker.params),
+    )
+    await app.process_update(press)
+    (edited,) = api.sent("editMessageText")
+    assert edited["message_id"] == picker.result["message_id"] and api.sent() == []
+    actions = _actions(edited)
+    assert len(actions) <= 8 and "sub:areas:qz:1" in actions and actions[-1] == "sub:areas"

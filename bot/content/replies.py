@@ -33,6 +33,7 @@ REQUIRED_UI = (
     "more_button", "share_button", "share_text", "feedback_thanks", "insights_feedback",
     "menu_check", "back_button", "voice_note", "photo_unread", "sub_which_township",
     "unsub_confirm", "unsub_keep_button", "unsub_kept", "report_no_review_chat",
+    "area_more", "area_back",
     *(f"conv_{name}" for name in (
         "about_this_scam", "urgent_in_progress", "urgent_asked_to_pay", "urgent_asked_to_act",
         "urgent_clicked", "urgent_again", "ask_paid", "not_paid", "should_pay_no",

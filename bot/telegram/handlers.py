@@ -316,7 +316,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await save_conversation(update, context, state.showing(reply.intent, "full", now))
     if isinstance(query.message, Message):
         menu = reply.kind is ReplyKind.MENU and is_menu(responder_of(context), query.message)
-        if menu and await _edit_in_place(query.message, reply):
+        if menu and await edit_in_place(query.message, reply):
             return  # a menu replaces the menu it was chosen from: no pile of menus
         await send_reply(query.message, reply)
 
@@ -329,7 +329,7 @@ def is_menu(responder: Responder, message: Message) -> bool:
     return bool(text) and message.reply_markup is not None and any(map(text.endswith, prompts))
 
 
-async def _edit_in_place(message: Message, reply: Reply) -> bool:
+async def edit_in_place(message: Message, reply: Reply) -> bool:
     """Show a menu in the menu message whose button was pressed; False when it cannot be
     edited, so it is sent instead."""
     if len(split_text(reply.text)) > 1:

@@ -16,6 +16,7 @@ from bot.core.types import Button, Reply, ReplyKind
 from bot.store.subscriptions import SubscriptionStore
 from bot.telegram.handlers import (
     conversations_of,
+    edit_in_place,
     reply_private_only,
     responder_of,
     send_reply,
@@ -166,8 +167,14 @@ async def on_subscription_button(update: Update, context: ContextTypes.DEFAULT_T
     if action == "keep":
         await send_reply(query.message, responder.notice("unsub_kept", lang))
         return
-    if action == "areas":
-        await send_reply(query.message, area_menu(responder, lang))
+    if action == "areas" or action.startswith("areas:"):  # areas[:<county>:<page>]
+        _, _, where = action.partition(":")
+        county, _, page = where.partition(":")
+        menu = area_menu(responder, lang, county or None, int(page) if page.isdigit() else 0)
+        # moving within the picker edits it in place; opening it is a new message
+        if query.message.text == menu.text and await edit_in_place(query.message, menu):
+            return
+        await send_reply(query.message, menu)
         return
     subscription = store.get(chat.id)
     if subscription is None:
