@@ -9,7 +9,9 @@ from pathlib import Path
 from bot.broadcast.alerts import Alert
 from bot.broadcast.outbox import Outbox
 from bot.cli import main
+from bot.core.conversation import ConversationState
 from bot.core.report_flow import Draft, Step
+from bot.store.conversations import SqliteConversationStore, SqliteFeedbackStore
 from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
 from bot.store.insights import SqliteInsightsStore
@@ -41,6 +43,9 @@ def _county(path: Path) -> None:
     reports.submit(11, 11, draft, NOW + 1)
     SqliteInsightsStore(db, clock=lambda: NOW).record("没答上的问题", None, "fallback")
     SqliteGuardStore(db).set_enabled(-1001234567890, False)
+    state = ConversationState(topic="fraud", last_card="fraud.victim", at=NOW)
+    SqliteConversationStore(db, clock=lambda: NOW).put(-1001234567890, 12, state)
+    SqliteFeedbackStore(db, clock=lambda: NOW).count("fraud.victim", True)
     db.close()
 
 
@@ -68,6 +73,9 @@ def test_a_county_file_moves_into_postgresql(tmp_path: Path, postgres_url: str) 
     assert Outbox(after).status("w") == Outbox(before).status("w")
     summary = SqliteInsightsStore(after, clock=lambda: NOW).summary(7)
     assert summary.unanswered == [("没答上的问题", 1)]
+    talk = SqliteConversationStore(after, clock=lambda: NOW).get(-1001234567890)
+    assert talk.last_card == "fraud.victim"
+    assert SqliteFeedbackStore(after, clock=lambda: NOW).summary(7) == [("fraud.victim", 1, 0)]
     # The bot goes on in PostgreSQL: the next report gets a new id.
     draft = Draft(Step.CONFIRM, "zh", NOW, "fraud", (), "集市", description="又一个")
     third = new.submit(12, 12, draft, NOW + 2)

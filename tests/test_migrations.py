@@ -47,6 +47,40 @@ def test_a_file_made_before_migrations_is_upgraded_in_place(tmp_path: Path) -> N
     assert _versions(Database(path)) == versions  # opening again applies nothing
 
 
+# What the bot before migrations created besides OLD_SCHEMA once conversations landed.
+CONVERSATION_TABLES = """
+CREATE TABLE IF NOT EXISTS conversations (
+    chat_id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, state TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    day TEXT NOT NULL, intent TEXT NOT NULL, up INTEGER NOT NULL DEFAULT 0,
+    down INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (day, intent)
+);
+"""
+
+
+def test_a_file_with_conversations_made_before_migrations_keeps_them(tmp_path: Path) -> None:
+    from bot.core.conversation import ConversationState
+    from bot.store.conversations import SqliteConversationStore
+
+    path = str(tmp_path / "county.db")
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA.read_text(encoding="utf-8") + CONVERSATION_TABLES)
+    state = ConversationState(topic="fraud", last_card="fraud.victim", at=1000.0)
+    old.execute("INSERT INTO conversations VALUES (42, 42, ?, 1000.0)", (state.to_json(),))
+    old.execute("INSERT INTO feedback VALUES ('2026-11-30', 'fraud.victim', 3, 1)")
+    old.commit()
+    old.close()
+
+    db = Database(path)
+    assert _versions(db) == [m.version for m in MIGRATIONS]
+    store = SqliteConversationStore(db, clock=lambda: 1001.0)
+    assert store.get(42).last_card == "fraud.victim"
+    assert db.execute("SELECT up, down FROM feedback").fetchall() == [(3, 1)]
+    db.close()
+
+
 def test_version_one_is_the_schema_the_bot_had(tmp_path: Path) -> None:
     """Version 1 creates exactly the tables and columns the code before migrations did."""
 

@@ -3,9 +3,13 @@ Run against a real server through the `database` fixture (tests/conftest.py); no
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.broadcast.alerts import Alert
 from bot.broadcast.outbox import Outbox
+from bot.core.conversation import ConversationState
 from bot.core.report_flow import Draft, Step, china_day
+from bot.store.conversations import SqliteConversationStore, SqliteFeedbackStore
 from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
 from bot.store.insights import SqliteInsightsStore
@@ -149,3 +153,35 @@ def test_group_guard(database: Database) -> None:
     assert not store.enabled(SUPERGROUP)
     store.set_enabled(SUPERGROUP, True)
     assert store.enabled(SUPERGROUP)
+
+
+def test_conversations(database: Database) -> None:
+    clock = [1_790_000_000.0]
+    store = SqliteConversationStore(database, quiet_seconds=600, clock=lambda: clock[0])
+    assert store.get(SUPERGROUP) == ConversationState()
+    state = ConversationState(topic="fraud", last_card="fraud.victim", shown=("fraud.victim",))
+    store.put(SUPERGROUP, 9_000_000_001, replace(state, at=clock[0]))
+    store.put(SUPERGROUP, 9_000_000_002, replace(state, at=clock[0], urgent=True))
+    got = store.get(SUPERGROUP)
+    assert (got.last_card, got.urgent) == ("fraud.victim", True)
+    store.put(9_000_000_003, 9_000_000_003, replace(state, at=clock[0]))
+    store.forget_user(9_000_000_002)  # the group where they spoke last
+    assert store.get(SUPERGROUP) == ConversationState()
+    assert store.get(9_000_000_003).last_card == "fraud.victim"
+    clock[0] += 601
+    assert store.get(9_000_000_003).last_card is None  # a quiet spell: afresh
+    assert store.purge() == 1
+    assert store.purge() == 0
+
+
+def test_feedback(database: Database) -> None:
+    clock = [1_790_000_000.0]
+    store = SqliteFeedbackStore(database, clock=lambda: clock[0])
+    for helpful in (True, True, False):
+        store.count("fraud.victim", helpful)
+    store.count("helmet.rules", False)
+    clock[0] += 86400
+    store.count("helmet.rules", True)  # another day: another row, summed
+    assert store.summary(7) == [("fraud.victim", 2, 1), ("helmet.rules", 1, 1)]
+    clock[0] += 10 * 86400
+    assert store.summary(7) == []

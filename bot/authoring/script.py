@@ -27,12 +27,13 @@ EXPECTATIONS = (
     "no_buttons",
     "lang",
     "replies",
+    "first_line",
     "to",
 )
 # What `to: {user: ...}` can check in another user's chat (a review chat, a resident).
 OTHER_CHAT_EXPECTATIONS = ("contains", "not_contains", "matches", "buttons", "replies")
 USER_KEYS = ("language_code", "first_name", "chat", "role")
-SCRIPT_KEYS = ("version", "name", "users", "settings", "turns")
+SCRIPT_KEYS = ("version", "name", "users", "settings", "conversation", "turns")
 # Bot settings a script may change (the rest are the defaults of a fresh deployment).
 REVIEW_CHAT = -1_009_000_000_001  # the review chat of every script's bot
 SCRIPT_SETTINGS = ("report_daily_limit", "report_max_media", "report_max_mb")
@@ -61,6 +62,7 @@ class Turn:
     value: str
     expect: dict[str, Any]
     reply_to: str | None = None  # the text of the message this one replies to
+    caption: str | None = None  # a photo's or video's caption (with `send`)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,9 @@ class Script:
     users: dict[str, User]
     turns: list[Turn]
     settings: dict[str, int] = field(default_factory=dict)
+    # `conversation: true`: every turn is in scope, so no turn may get the generic fallback,
+    # and the bot may never send the same text twice in a row in a chat.
+    conversation: bool = False
 
 
 def _strings(value: Any, path: Path, line: int, key: str) -> list[str]:
@@ -145,7 +150,7 @@ def _load_checks(expect: LineDict, path: Path, allowed: tuple[str, ...]) -> dict
     checks: dict[str, Any] = {}
     for key, raw in expect.items():
         key_line = expect.line_of(key)
-        if key in ("contains", "contains_any", "not_contains", "buttons"):
+        if key in ("contains", "contains_any", "not_contains", "buttons", "first_line"):
             checks[key] = _strings(raw, path, key_line, key)
         elif key == "matches":
             try:
@@ -179,12 +184,12 @@ def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn
     if not isinstance(item, LineDict):
         raise ScriptError(path, line, "a turn must be a mapping")
     for key in item:
-        if key not in (*ACTIONS, "user", "expect", "reply_to"):
+        if key not in (*ACTIONS, "user", "expect", "reply_to", "caption"):
             raise ScriptError(
                 path,
                 item.line_of(key),
                 f"unknown key {key!r} in a turn "
-                f"(allowed: {', '.join((*ACTIONS, 'user', 'expect', 'reply_to'))})",
+                f"(allowed: {', '.join((*ACTIONS, 'user', 'expect', 'reply_to', 'caption'))})",
             )
     actions = [a for a in ACTIONS if a in item]
     if len(actions) != 1:
@@ -211,7 +216,18 @@ def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn
     reply_to = item.get("reply_to")
     if reply_to is not None and action not in ("say", "command"):
         raise ScriptError(path, item.line_of("reply_to"), "reply_to goes with say or command")
-    return Turn(line, user, action, value, checks, str(reply_to) if reply_to else None)
+    caption = item.get("caption")
+    if caption is not None and (action != "send" or value not in ("photo", "video")):
+        raise ScriptError(path, item.line_of("caption"), "caption goes with send: photo or video")
+    return Turn(
+        line,
+        user,
+        action,
+        value,
+        checks,
+        str(reply_to) if reply_to else None,
+        str(caption) if caption is not None else None,
+    )
 
 
 def load_script(path: Path) -> Script:
@@ -223,7 +239,10 @@ def load_script(path: Path) -> Script:
     if not isinstance(turns, LineList) or not turns:
         raise ScriptError(path, root.line_of("turns"), "a script needs a list of 'turns'")
     loaded = [_load_turn(t, turns.line_of(n), path, users) for n, t in enumerate(turns)]
-    return Script(path, str(root["name"]), users, loaded, _load_settings(root, path))
+    conversation = root.get("conversation", False)
+    if not isinstance(conversation, bool):
+        raise ScriptError(path, root.line_of("conversation"), "'conversation' is true or false")
+    return Script(path, str(root["name"]), users, loaded, _load_settings(root, path), conversation)
 
 
 def find_scripts(paths: Iterable[Path]) -> list[Path]:

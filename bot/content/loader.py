@@ -55,5 +55,6 @@ def load_content(
         anatomy_lists=parts.anatomy_lists,
         scam_weights=parts.scam_weights,
         report_kinds=parts.report_kinds,
+        turn_signals=parts.turn_signals,
         declines=declines,
     )

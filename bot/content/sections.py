@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.content import contacts, figures, matching, red_flags, replies, report_kinds
+from bot.content import (
+    contacts,
+    conversation,
+    figures,
+    matching,
+    red_flags,
+    replies,
+    report_kinds,
+)
 from bot.content.model import (
     Figure,
     Hotline,
@@ -18,6 +26,7 @@ from bot.content.model import (
     ReplyText,
     ReportKind,
     Source,
+    TurnSignal,
 )
 from bot.content.reader import ContentError, SchemaReader, read_file, yaml_files
 
@@ -43,6 +52,7 @@ SECTIONS: dict[str, EntryReader] = {
     "link_brands": red_flags.read_link_brand,
     "anatomy_lists": red_flags.read_anatomy_list,
     "report_kinds": report_kinds.read_report_kind,
+    "turn_signals": conversation.read_turn_signal,
 }
 
 
@@ -66,6 +76,7 @@ class ContentParts:
     link_brands: dict[str, tuple[str, ...]] = field(default_factory=dict)
     anatomy_lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
     report_kinds: dict[str, ReportKind] = field(default_factory=dict)
+    turn_signals: dict[str, TurnSignal] = field(default_factory=dict)
     # where each item was defined, for cross-reference errors
     where: dict[tuple[str, str], Location] = field(default_factory=dict)
 

@@ -229,9 +229,44 @@ CREATE TABLE send_rate (
 );
 """
 
+# Each chat's conversation state and the "was this helpful?" counts (bot.store.conversations).
+# `IF NOT EXISTS` on SQLite: a file made by the bot before migrations but after these tables
+# (they were then created at every opening) already has them, and is adopted as it is.
+_V3_SQLITE = """
+CREATE TABLE IF NOT EXISTS conversations (        -- per chat, never the resident's words
+    chat_id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL,                     -- who spoke last, for /forget
+    state TEXT NOT NULL,                          -- JSON of bot.core.conversation.ConversationState
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (             -- "was this helpful?" per card: counts only
+    day TEXT NOT NULL,                            -- YYYY-MM-DD (UTC)
+    intent TEXT NOT NULL,
+    up INTEGER NOT NULL DEFAULT 0,
+    down INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, intent)
+);
+"""
+_V3_POSTGRESQL = """
+CREATE TABLE conversations (
+    chat_id BIGINT PRIMARY KEY,
+    user_id BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE feedback (
+    day TEXT NOT NULL,
+    intent TEXT NOT NULL,
+    up BIGINT NOT NULL DEFAULT 0,
+    down BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, intent)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1_SQLITE, _V1_POSTGRESQL),
     Migration(2, "outbox claims and a shared send rate", _V2_SQLITE, _V2_POSTGRESQL),
+    Migration(3, "conversation state and card feedback", _V3_SQLITE, _V3_POSTGRESQL),
 )
 
 # Columns added to version 1's tables before migrations existed: a file made by that older

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.content.model import LANGUAGES
 from bot.core.responder import Responder
 from bot.models.ocr import available as ocr_available
+from bot.store.conversations import SqliteConversationStore, SqliteFeedbackStore
 from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
 from bot.store.insights import SqliteInsightsStore
@@ -125,6 +126,8 @@ def build_application(
         {
             handlers.RESPONDER: responder,
             handlers.STORE: SqlitePreferenceStore(database),
+            handlers.CONVERSATIONS: SqliteConversationStore(database),
+            handlers.FEEDBACK: SqliteFeedbackStore(database),
             subscriptions.SUBSCRIPTIONS: SqliteSubscriptionStore(database),
             broadcasts.OUTBOX: Outbox(database),
             admin.SETTINGS: settings,
@@ -137,7 +140,7 @@ def build_application(
             # Intents that act rather than answer: "我要订阅" subscribes, "怎么举报" starts one.
             handlers.INTENT_ACTIONS: {
                 "bot.subscribe": subscriptions.subscribe,
-                "bot.unsubscribe": subscriptions.unsubscribe,
+                "bot.unsubscribe": subscriptions.confirm_unsubscribe,  # asks first
                 "helmet.report": reports.on_report_question,
             },
         }
@@ -174,6 +177,7 @@ def build_application(
     application.add_handler(CallbackQueryHandler(broadcasts.on_broadcast_button, pattern=r"^bc:"))
     application.add_handler(CallbackQueryHandler(reports.on_report_button, pattern=r"^report:"))
     application.add_handler(CallbackQueryHandler(review.on_review_button, pattern=r"^review:"))
+    application.add_handler(CallbackQueryHandler(handlers.on_feedback_button, pattern=r"^fb:"))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_handler(
         MessageHandler(

@@ -10,7 +10,7 @@ from bot.core.types import Reply, ReplyKind
 from bot.numbers import ascii_whole_number
 from bot.store.insights import MAX_SUMMARY_DAYS
 from bot.telegram.admin import admin_command
-from bot.telegram.handlers import INSIGHTS, responder_of, send_reply
+from bot.telegram.handlers import FEEDBACK, INSIGHTS, responder_of, send_reply
 
 DEFAULT_DAYS = 30
 
@@ -25,5 +25,7 @@ async def on_insights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     days = ascii_whole_number(argument) or DEFAULT_DAYS
     days = min(days, MAX_SUMMARY_DAYS)  # more than kept anyway; the reply names the days
     summary = context.bot_data[INSIGHTS].summary(days)
-    text = insights_text(responder_of(context), summary, lang)
+    feedback = context.bot_data.get(FEEDBACK)
+    votes = feedback.summary(days) if feedback is not None else None
+    text = insights_text(responder_of(context), summary, lang, votes)
     await send_reply(message, Reply(text, lang, ReplyKind.NOTICE))
