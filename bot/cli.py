@@ -295,7 +295,8 @@ def cmd_broadcast(
     from bot.store.database import Database
 
     try:
-        alert = load_alert(Path(args.alert), set(responder.content.areas))
+        content = responder.content
+        alert = load_alert(Path(args.alert), set(content.areas), set(content.audiences))
     except AlertError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -308,6 +309,10 @@ def cmd_broadcast(
         print(
             f"alert {alert.id}: {outbox.audience_size(alert)} subscriber(s) would get it", file=out
         )
+        from bot.telegram.broadcasts import audience_lines
+
+        if groups := audience_lines(responder, outbox, alert, "en"):
+            print(groups, file=out)
         print(f"--- zh ---\n{alert.render('zh')}\n--- en ---\n{alert.render('en')}", file=out)
         return 0
     if not settings.token:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.content.model import Intent, Location
+from bot.content.reach import check_campaigns
 from bot.content.reader import ContentError
 from bot.content.red_flags import check_red_flags, check_scam_weights
 from bot.content.replies import PLACEHOLDER, REQUIRED_UI
@@ -61,6 +62,7 @@ def check_references(
                 value, f"ui.{key}.{lang}", parts.where[("ui", key)], parts, known_contacts, error
             )
     check_red_flags(parts.red_flags, intents, parts.where, error)
+    check_campaigns(parts.campaigns, parts.places, parts.where, error)
     check_scam_weights(parts.scam_weights, parts.red_flags, parts.where, error)
     for key in parts.contacts:
         if key not in known_contacts:

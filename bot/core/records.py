@@ -4,7 +4,7 @@ the core, never the reverse."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.report_flow import Media
 
@@ -20,6 +20,7 @@ class Subscription:
     area: str | None
     active: bool
     created_at: float
+    audiences: tuple[str, ...] = ()  # audience group ids (content/audiences.yaml); none: ()
 
 
 STATUSES = ("pending", "accepted", "rejected")
@@ -52,3 +53,4 @@ class Insights:
     days: int
     unanswered: list[tuple[str, int]]  # masked question, how often
     intents: list[tuple[str, int]]  # intent id (or fallback / did_you_mean), hits
+    campaigns: list[tuple[str, int]] = field(default_factory=list)  # campaign code, visits

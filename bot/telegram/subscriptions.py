@@ -9,7 +9,12 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ContextTypes
 
 from bot.core.records import TOPICS
-from bot.core.settings_replies import area_menu, stored_data, subscription_status
+from bot.core.settings_replies import (
+    area_menu,
+    audience_menu,
+    stored_data,
+    subscription_status,
+)
 from bot.store.subscriptions import SubscriptionStore
 from bot.telegram.handlers import (
     reply_private_only,
@@ -132,6 +137,12 @@ async def on_subscription_button(update: Update, context: ContextTypes.DEFAULT_T
         await send_reply(query.message, responder.notice("sub_none", lang))
         return
     kind, _, value = action.partition(":")
+    if action == "audiences" or kind == "aud":
+        if value in responder.content.audiences:  # a stale or forged id changes nothing
+            store.set_audiences(chat.id, tuple(set(subscription.audiences) ^ {value}))
+            subscription = store.get(chat.id) or subscription
+        await send_reply(query.message, audience_menu(responder, subscription, lang))
+        return
     if kind == "topic" and value in TOPICS:
         topics = set(subscription.topics) ^ {value}
         if topics:  # keep at least one topic: unsubscribing is its own button
