@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.campaign_replies import campaign_lines
 from bot.core.records import Insights
 from bot.core.responder import Responder
 
@@ -12,4 +13,5 @@ def insights_text(responder: Responder, insights: Insights, lang: str) -> str:
     lines += [f"  {n}× {q}" for q, n in insights.unanswered] or [f"  {none}"]
     lines.append(responder.ui("insights_intents", lang, days=insights.days))
     lines += [f"  {n}× {i}" for i, n in insights.intents] or [f"  {none}"]
+    lines += campaign_lines(responder, insights.campaigns, insights.days, lang)
     return "\n".join(lines)

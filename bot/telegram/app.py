@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.content.model import LANGUAGES
 from bot.core.responder import Responder
 from bot.models.ocr import available as ocr_available
+from bot.store.campaigns import SqliteCampaignStore
 from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
 from bot.store.insights import SqliteInsightsStore
@@ -31,6 +32,7 @@ from bot.store.subscriptions import SqliteSubscriptionStore
 from bot.telegram import (
     admin,
     broadcasts,
+    campaigns,
     flow,
     handlers,
     insights,
@@ -132,6 +134,7 @@ def build_application(
             flow.FLOOD_GUARD: flow.FloodGuard(settings.flood_messages, settings.flood_window),
             handlers.INSIGHTS: SqliteInsightsStore(database, settings.insights_days),
             review.REPORTS: report_store,
+            campaigns.CAMPAIGNS: SqliteCampaignStore(database, settings.insights_days),
             handlers.PASTE_CHECK: (scam_guard.looks_received, scam_guard.reply_with_check),
             # Intents that act rather than answer: "我要订阅" subscribes, "怎么举报" starts one.
             handlers.INTENT_ACTIONS: {
@@ -155,6 +158,8 @@ def build_application(
     application.add_handler(CommandHandler("cancel", reports.on_cancel))
     application.add_handler(CommandHandler("myreports", reports.on_myreports))
     application.add_handler(CommandHandler("pending", review.on_pending))
+    # /start <code> from a campaign's link; a bare /start is one of the COMMANDS below.
+    application.add_handler(CommandHandler("start", campaigns.on_start_with_code, has_args=True))
     application.add_handler(CommandHandler(list(COMMANDS), handlers.on_command))
     application.add_handler(CommandHandler("subscribe", subscriptions.on_subscribe))
     application.add_handler(CommandHandler("unsubscribe", subscriptions.on_unsubscribe))
