@@ -133,12 +133,18 @@ class Settings:
 
     def warnings(self) -> list[str]:
         """Settings that are valid but probably not what the operator meant."""
+        found = []
         if self.review_chat is not None and not self.reviewers:
-            return [
+            found.append(
                 "ANTIFRAUD_REVIEW_CHAT is set but neither ANTIFRAUD_REVIEWERS nor "
                 "ANTIFRAUD_ADMINS names anyone: nobody can accept or reject reports"
-            ]
-        return []
+            )
+        if self.suggestions_chat is not None and not self.reviewers:
+            found.append(
+                "ANTIFRAUD_SUGGESTIONS_CHAT is set but neither ANTIFRAUD_REVIEWERS nor "
+                "ANTIFRAUD_ADMINS names anyone: nobody can answer residents' suggestions"
+            )
+        return found
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -29,6 +29,7 @@ from bot.store.insights import SqliteInsightsStore
 from bot.store.preferences import SqlitePreferenceStore
 from bot.store.reports import SqliteReportStore
 from bot.store.subscriptions import SqliteSubscriptionStore
+from bot.store.suggestions import SqliteSuggestionStore
 from bot.telegram import (
     admin,
     broadcasts,
@@ -42,6 +43,7 @@ from bot.telegram import (
     scam_guard,
     screenshots,
     subscriptions,
+    suggestions,
 )
 from bot.workers.ocr import OcrWorker
 
@@ -52,6 +54,7 @@ COMMANDS = ("start", "help", "tips", "stats", "lang")
 CHECK_COMMANDS = ("check",)
 REPORT_COMMANDS = ("report", "myreports", "cancel")
 SUBSCRIPTION_COMMANDS = ("subscribe", "unsubscribe", "mysettings", "forget")
+SUGGESTION_COMMANDS = ("suggest", "mysuggestions")
 
 
 async def _on_start_up(application: Application) -> None:
@@ -59,6 +62,8 @@ async def _on_start_up(application: Application) -> None:
     # residents need not see it, and administrators know it.
     responder = application.bot_data[handlers.RESPONDER]
     names = COMMANDS + CHECK_COMMANDS + REPORT_COMMANDS + SUBSCRIPTION_COMMANDS
+    if application.bot_data[admin.SETTINGS].suggestions_chat is not None:
+        names += SUGGESTION_COMMANDS
 
     def menu(lang: str) -> list[BotCommand]:
         return [BotCommand(name, responder.ui(f"command_{name}", lang)) for name in names]
@@ -68,11 +73,13 @@ async def _on_start_up(application: Application) -> None:
     await application.bot.set_my_commands(menu(responder.default_lang))
     await broadcasts.resume_broadcasts(application)
     await review.start_delivery(application)  # reports queued before a restart go out now
+    await suggestions.start_delivery(application)  # and suggestions
     reload.reload_on_sighup(application)
 
 
 async def _on_stop(application: Application) -> None:
     await review.stop_delivery(application)
+    await suggestions.stop_delivery(application)
     worker = application.bot_data.get(_OWN_OCR)
     if worker is not None:
         await asyncio.to_thread(worker.close)
@@ -122,6 +129,11 @@ def build_application(
         application.bot_data[review.DELIVERY] = review.ReviewDelivery(
             application, report_store, settings.review_chat
         )
+    suggestion_store = SqliteSuggestionStore(database)
+    if settings.suggestions_chat is not None:
+        application.bot_data[suggestions.DELIVERY] = suggestions.SuggestionDelivery(
+            application, suggestion_store, settings.suggestions_chat
+        )
     application.bot_data.update(
         {
             handlers.RESPONDER: responder,
@@ -135,12 +147,14 @@ def build_application(
             handlers.INSIGHTS: SqliteInsightsStore(database, settings.insights_days),
             review.REPORTS: report_store,
             campaigns.CAMPAIGNS: SqliteCampaignStore(database, settings.insights_days),
+            suggestions.SUGGESTIONS: suggestion_store,
             handlers.PASTE_CHECK: (scam_guard.looks_received, scam_guard.reply_with_check),
             # Intents that act rather than answer: "我要订阅" subscribes, "怎么举报" starts one.
             handlers.INTENT_ACTIONS: {
                 "bot.subscribe": subscriptions.subscribe,
                 "bot.unsubscribe": subscriptions.unsubscribe,
                 "helmet.report": reports.on_report_question,
+                suggestions.PETITION: suggestions.on_petition,  # with "write a suggestion"
             },
         }
     )
@@ -154,6 +168,19 @@ def build_application(
             reports.on_report_message,
         )
     )
+    # Then a resident the bot asked for a suggestion; an officer answering one.
+    waiting = suggestions.WaitingForSuggestion(suggestion_store)
+    application.add_handler(
+        MessageHandler(waiting & ~filters.COMMAND & ~edited, suggestions.on_suggestion_message)
+    )
+    if settings.suggestions_chat is not None:
+        answer = suggestions.ReplyToSuggestion(suggestion_store, settings.suggestions_chat)
+        application.add_handler(
+            MessageHandler(answer & ~filters.COMMAND & ~edited, suggestions.on_officer_reply)
+        )
+    application.add_handler(CommandHandler("suggest", suggestions.on_suggest))
+    application.add_handler(CommandHandler("mysuggestions", suggestions.on_mysuggestions))
+    application.add_handler(CommandHandler("cancel", suggestions.on_cancel, filters=waiting))
     application.add_handler(CommandHandler("report", reports.on_report))
     application.add_handler(CommandHandler("cancel", reports.on_cancel))
     application.add_handler(CommandHandler("myreports", reports.on_myreports))
@@ -178,6 +205,9 @@ def build_application(
     application.add_handler(CallbackQueryHandler(broadcasts.on_broadcast_button, pattern=r"^bc:"))
     application.add_handler(CallbackQueryHandler(reports.on_report_button, pattern=r"^report:"))
     application.add_handler(CallbackQueryHandler(review.on_review_button, pattern=r"^review:"))
+    application.add_handler(
+        CallbackQueryHandler(suggestions.on_suggestion_button, pattern=r"^sugg:")
+    )
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_handler(
         MessageHandler(

@@ -24,6 +24,7 @@ from bot.telegram.handlers import (
     user_language,
 )
 from bot.telegram.review import forget_reports, reports_of
+from bot.telegram.suggestions import SUGGESTIONS, forget_suggestions
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ async def on_mysettings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         subscriptions_of(context).get(chat.id),
         reports_of(context).count(user.id),
         user_language(update, context) or "",
+        context.bot_data[SUGGESTIONS].count(user.id) if SUGGESTIONS in context.bot_data else 0,
     )
     await send_reply(message, reply)
 
@@ -112,6 +114,7 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     subscriptions_of(context).forget_user(user.id)
     store_of(context).forget(user.id)
     await forget_reports(context, user.id)
+    await forget_suggestions(context, user.id)
     log.info("a resident asked to be forgotten; their data was deleted")
     await send_reply(message, responder_of(context).notice("forget_done", lang))
 
