@@ -177,6 +177,20 @@ async def test_the_officers_reply_reaches_the_resident_and_is_kept(
     assert "已解决" in _texts(api, RESIDENT)[-1]
 
 
+async def test_a_sticker_in_reply_is_not_passed_on(bureau: Application, api: FakeBotApi) -> None:
+    await _suggest(bureau, "多装路灯")
+    message_id, _ = _bureau_message(api)
+    api.clear()
+    chat = chat_dict(BUREAU, "supergroup")
+    replied = message_dict(BOT_USER, chat, text="💬 …")
+    replied["message_id"] = message_id
+    sticker = message_dict(
+        user_dict(OFFICER, "王警官"), chat, reply_to_message=replied, **media_content("sticker")
+    )
+    await bureau.process_update(update_from({"message": sticker}, bureau.bot))
+    assert _texts(api, RESIDENT) == [] and "请用文字回复" in _texts(api, BUREAU)[-1]
+
+
 async def test_a_reply_from_someone_not_listed_goes_nowhere(
     bureau: Application, api: FakeBotApi
 ) -> None:

@@ -293,9 +293,12 @@ async def on_officer_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     store = suggestions_of(context)
     suggestion = store.by_bureau_message(message.reply_to_message.message_id)
-    text = (message.text or message.caption or "").strip()
-    if suggestion is None or not text:  # forgotten in between
+    if suggestion is None:  # forgotten in between
         await send_reply(message, responder.notice("bureau_gone", lang), quote=True)
+        return
+    text = (message.text or message.caption or "").strip()
+    if not text:  # a sticker or a photo: only words are passed on
+        await send_reply(message, responder.notice("bureau_text_only", lang), quote=True)
         return
     suggestion = store.answer(suggestion.id, text, user.full_name, time.time())
     log.info("suggestion %s answered by an officer", suggestion.id)
