@@ -94,12 +94,15 @@ async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if text:
         audiences, text = typed_audiences(text)
         unknown = [a for a in audiences if a not in responder.content.audiences]
-        if unknown or (audiences and not text.strip()):
+        if unknown:
             known = ", ".join(responder.content.audiences)
             wrong = responder.ui(
-                "bc_audiences_unknown", lang, unknown=", ".join(unknown) or "-", known=known
+                "bc_audiences_unknown", lang, unknown=", ".join(unknown), known=known
             )
             await send_reply(message, Reply(wrong, lang, ReplyKind.NOTICE))
+            return
+        if not text.strip():  # only the audiences line
+            await send_reply(message, responder.notice("bc_audiences_no_text", lang))
             return
         alert = quick_alert(text, audiences=audiences)
         context.bot_data.setdefault(DRAFTS, {})[alert.id] = alert
