@@ -171,7 +171,7 @@ def test_a_campaign_with_a_wrong_code_county_or_date_is_named(tmp_path: Path) ->
         "  Bad Code:\n    county: qiongzhong\n"
         "    name: {zh: 甲, en: A}\n    greeting: {zh: 甲, en: A}\n"
         "  qz-box:\n    county: wanning\n"
-        "    name: {zh: 乙, en: B}\n    greeting: {zh: 乙, en: B}\n"
+        "    name: {zh: 乙, en: B}\n    greeting: {zh: 乙, en: 'Call {hotline:nobody}'}\n"
         "    start: next spring\n",
         encoding="utf-8",
     )
@@ -181,3 +181,4 @@ def test_a_campaign_with_a_wrong_code_county_or_date_is_named(tmp_path: Path) ->
     assert "campaigns.yaml:3: campaigns.Bad Code: a code is 1-64 lower-case" in text
     assert "campaign 'qz-box' names unknown county 'wanning'" in text
     assert "campaigns.yaml:11: campaigns.qz-box.start must be a date" in text
+    assert "campaigns.qz-box.greeting.en refers to unknown hotline 'nobody'" in text
