@@ -161,6 +161,13 @@ def build_application(
     edited = filters.UpdateType.EDITED
 
     application.add_handler(TypeHandler(Update, flow.on_any_update), group=-1)
+    # A resident asked for a suggestion who sends another command or presses another button
+    # has moved on (before everything else, then the update goes on as usual).
+    commands, buttons = suggestions.MOVING_ON
+    application.add_handler(MessageHandler(commands, suggestions.on_moving_on), group=-2)
+    application.add_handler(
+        CallbackQueryHandler(suggestions.on_moving_on, pattern=buttons), group=-2
+    )
     # First: a resident writing a report is answering its questions, not asking ours.
     application.add_handler(
         MessageHandler(

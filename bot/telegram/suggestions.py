@@ -220,6 +220,21 @@ async def _take(
         await delivery.deliver_now()
 
 
+async def on_moving_on(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Another command or button while the bot waits for a suggestion: the resident has moved
+    on, so their next message is a question again, not a suggestion sent by mistake."""
+    user = update.effective_user
+    store = context.bot_data.get(SUGGESTIONS)
+    if user is not None and store is not None and store.is_waiting(user.id, time.time()):
+        store.stop_waiting(user.id)
+
+
+MOVING_ON = (  # what on_moving_on listens to: commands but these, buttons but ours
+    filters.COMMAND & filters.ChatType.PRIVATE & ~filters.Regex(r"^/(suggest|cancel)(@\w+)?\b"),
+    r"^(?!sugg:)",
+)
+
+
 async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel while the bot waits for a suggestion (a report's /cancel is another handler)."""
     message, user = update.effective_message, update.effective_user
