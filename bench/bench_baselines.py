@@ -127,7 +127,9 @@ def nearest_example(responder: Responder, index: SemanticIndex | None = None) ->
     if semantic is None:
         return None
     ids = responder.index.intent_ids
-    return lambda text: ids[int(semantic.scores(text.strip()).argmax())]
+    intent_rows = semantic.owners < len(ids)  # not the declined near misses
+    vectors, owners = semantic.vectors[intent_rows], semantic.owners[intent_rows]
+    return lambda text: ids[int(owners[int((vectors @ semantic.vector(text.strip())).argmax())])]
 
 
 def use_index(responder: Responder, settings: Settings) -> SemanticIndex | None:

@@ -51,6 +51,9 @@ def _synthetic_content(source: Path, target: Path, copies: int) -> None:
     fraud = yaml.safe_load((source / "content" / "fraud.yaml").read_text("utf-8"))["replies"]
     for path in sorted((source / "intents").glob("*.yaml")):
         data = yaml.safe_load(path.read_text("utf-8"))
+        if "intents" not in data:  # the near misses to decline: as they are
+            shutil.copy(path, target / "intents" / path.name)
+            continue
         intents = list(data["intents"])
         for copy in range(1, copies + 1):
             for intent in data["intents"]:

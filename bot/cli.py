@@ -449,7 +449,8 @@ def cmd_validate(settings: Settings, out: TextIO) -> int:
         print(warning, file=sys.stderr)
     stage = "lexical and semantic" if responder.matcher.semantic else "lexical only"
     print(
-        f"OK: {len(content.intents)} intents, {len(content.replies)} replies, "
+        f"OK: {len(content.intents)} intents, {len(content.declines)} groups of near misses "
+        f"to decline, {len(content.replies)} replies, "
         f"{len(content.figures)} figures, {len(content.menus)} menus; matching: {stage}"
         + (f"; {len(warnings)} warning(s)" if warnings else ""),
         file=out,

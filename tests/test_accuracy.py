@@ -66,8 +66,8 @@ def heldout() -> dict:
 def test_every_required_intent_exists_with_enough_examples(content: Content) -> None:
     for intent_id in REQUIRED_INTENTS:
         intent = content.intents[intent_id]
-        assert len(intent.examples["zh"]) >= 12, intent_id
-        assert len(intent.examples["en"]) >= 6, intent_id
+        assert len(intent.examples["zh"]) >= 40, intent_id
+        assert len(intent.examples["en"]) >= 12, intent_id
 
 
 def test_heldout_set_is_big_enough_and_not_copied_from_intents(
@@ -112,6 +112,21 @@ def test_heldout_top1_accuracy_at_least_92_percent(heldout: dict, shipped: Respo
 def test_blind_top1_accuracy_at_least_88_percent(shipped: Responder) -> None:
     accuracy, misses = _top1(_load("heldout_blind.yaml"), shipped)
     assert accuracy >= 0.88, f"accuracy {accuracy:.3f}; misses: {misses}"
+
+
+def test_blind_2_top1_accuracy_at_least_88_percent(shipped: Responder) -> None:
+    accuracy, misses = _top1(_load("heldout_blind2.yaml"), shipped)
+    assert accuracy >= 0.88, f"accuracy {accuracy:.3f}; misses: {misses}"
+
+
+def test_near_misses_to_decline_fall_back(shipped: Responder) -> None:
+    # Divorce, wages, accident claims, private debts, documents: written apart from
+    # intents/declines.yaml and never fitted on.
+    questions = _load("near_misses.yaml")["out_of_scope"]
+    answered = [(t, shipped.match(t).intent) for t in questions]
+    wrong = [(t, i) for t, i in answered if i is not None]
+    assert len(questions) >= 40
+    assert 1 - len(wrong) / len(questions) >= 0.85, f"answered: {wrong}"
 
 
 def test_out_of_scope_falls_back_at_least_90_percent(heldout: dict, shipped: Responder) -> None:

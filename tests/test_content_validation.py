@@ -129,6 +129,23 @@ def test_example_listed_under_two_intents(tree: Path) -> None:
     _assert_error(errors, path, line, "is also an example of fraud.investment_romance")
 
 
+def test_a_near_miss_to_decline_that_is_also_an_intents_example(tree: Path) -> None:
+    path = tree / "intents" / "declines.yaml"
+    line = _edit(path, '        - "离婚了孩子归谁啊 孩子才三岁"\n', "        - 什么是杀猪盘\n")
+    content = load_content(tree / "intents", tree / "content", CONTACT_VARIABLES)
+    errors = example_conflicts(content, Responder(content).matcher)
+    _assert_error(errors, path, line, "is also an example of fraud.investment_romance")
+
+
+def test_a_decline_group_needs_a_good_id_and_what_it_is_about(tree: Path) -> None:
+    path = tree / "intents" / "declines.yaml"
+    id_line = _edit(path, "  - id: decline.family\n", "  - id: family\n")
+    about_line = _edit(path, "    about: unpaid wages", "    abut: unpaid wages")
+    errors = _errors(tree)
+    _assert_error(errors, path, id_line, "must look like 'decline.name'")
+    _assert_error(errors, path, about_line, "abut")
+
+
 def test_validate_command_prints_errors_and_fails(
     tree: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

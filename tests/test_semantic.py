@@ -152,7 +152,9 @@ class IntentVectors:
             for e in texts
         }
         self.of[text] = ids.index(means)
-        self.size = len(ids)
+        for decline in responder.content.declines.values():  # one direction of their own
+            self.of |= {e.strip(): len(ids) for texts in decline.examples.values() for e in texts}
+        self.size = len(ids) + 1
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return np.eye(self.size, dtype=np.float32)[[self.of[t] for t in texts]]
@@ -197,3 +199,33 @@ def test_a_cold_start_says_so_in_the_log(
     assert "semantic stage: computing" in capsys.readouterr().err
     assert main(["run"]) == 0  # warm: nothing to compute
     assert "semantic stage: computing" not in capsys.readouterr().err
+
+
+def test_a_checked_content_version_is_not_checked_again_but_a_changed_one_is(
+    tmp_path: Path,
+) -> None:
+    from bot.content.reader import InvalidContent
+    from bot.startup import load_responder
+
+    shutil.copytree(ROOT / "intents", tmp_path / "intents")
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    settings = Settings.from_env(
+        {
+            "ANTIFRAUD_INTENTS_DIR": str(tmp_path / "intents"),
+            "ANTIFRAUD_CONTENT_DIR": str(tmp_path / "content"),
+            "ANTIFRAUD_CACHE_DIR": str(tmp_path / "cache"),
+            "ANTIFRAUD_SEMANTIC": "off",
+        }
+    )
+    load_responder(settings)
+    assert [p.name.startswith("content-checked-") for p in (tmp_path / "cache").iterdir()] == [True]
+    # The same example under two intents: a new content version, so checked and refused.
+    path = tmp_path / "intents" / "helmet.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "        - 骑电动车要戴头盔吗\n", "        - 什么是杀猪盘\n", 1
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidContent, match="is also an example of"):
+        load_responder(settings)

@@ -1,5 +1,6 @@
 """intents/*.yaml: what residents say, per intent (id, examples and keywords per language,
-follow-ups, an optional threshold)."""
+follow-ups, an optional threshold), and the near misses the bot declines (`declines:`: id,
+what the group is about, examples per language)."""
 
 from __future__ import annotations
 
@@ -7,38 +8,69 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.content.model import LANGUAGES, Intent, Location
+from bot.content.model import LANGUAGES, Decline, Intent, Location
 from bot.content.reader import ContentError, SchemaReader, read_file, yaml_files
 from bot.content.yaml_lines import LineDict, LineList
 
 INTENT_ID = re.compile(r"^[a-z]+\.[a-z_]+$")
+DECLINE_ID = re.compile(r"^decline\.[a-z_]+$")
 
 
-def read_intents(folder: Path, errors: list[ContentError]) -> dict[str, Intent]:
+def read_intents(
+    folder: Path, errors: list[ContentError]
+) -> tuple[dict[str, Intent], dict[str, Decline]]:
     intents: dict[str, Intent] = {}
+    declines: dict[str, Decline] = {}
     for path in yaml_files(folder, errors):
         root = read_file(path, errors)
         if root is None:
             continue
         reader = SchemaReader(path, errors)
-        reader.keys(root, ("version", "intents"), ("intents",), "the file")
-        items = root.get("intents")
-        if not isinstance(items, LineList):
-            if "intents" in root:
-                reader.error(root.line_of("intents"), "'intents' must be a list")
-            continue
-        for index, item in enumerate(items):
-            intent = _read_intent(reader, item, items.line_of(index))
-            if intent is None:
-                continue
-            if intent.id in intents:
-                reader.error(
-                    intent.where.line,
-                    f"duplicate intent id {intent.id!r} (also at {intents[intent.id].where})",
-                )
-                continue
-            intents[intent.id] = intent
-    return intents
+        reader.keys(root, ("version", "intents", "declines"), (), "the file")
+        if "intents" not in root and "declines" not in root:
+            reader.error(root.line, "the file needs 'intents' or 'declines'")
+        for item, line in _items(reader, root, "intents"):
+            _keep(reader, _read_intent(reader, item, line), intents, "intent")
+        for item, line in _items(reader, root, "declines"):
+            _keep(reader, _read_decline(reader, item, line), declines, "decline")
+    return intents, declines
+
+
+def _items(reader: SchemaReader, root: LineDict, key: str) -> list[tuple[Any, int]]:
+    items = root.get(key)
+    if key in root and not isinstance(items, LineList):
+        reader.error(root.line_of(key), f"'{key}' must be a list")
+    if not isinstance(items, LineList):
+        return []
+    return [(item, items.line_of(n)) for n, item in enumerate(items)]
+
+
+def _keep(reader: SchemaReader, entry: Intent | Decline | None, into: dict, kind: str) -> None:
+    if entry is None:
+        return
+    if entry.id in into:
+        reader.error(
+            entry.where.line, f"duplicate {kind} id {entry.id!r} (also at {into[entry.id].where})"
+        )
+        return
+    into[entry.id] = entry
+
+
+def _read_decline(reader: SchemaReader, item: Any, line: int) -> Decline | None:
+    mapping = reader.mapping(item, line, "a decline")
+    if mapping is None:
+        return None
+    reader.keys(mapping, ("id", "about", "examples"), ("id", "about", "examples"), "a decline")
+    decline_id = reader.text(mapping, "id", "decline")
+    if not decline_id:
+        return None
+    if not DECLINE_ID.match(decline_id):
+        reader.error(
+            mapping.line_of("id"), f"decline id {decline_id!r} must look like 'decline.name'"
+        )
+    examples, example_lines = _read_per_language(reader, mapping, "examples", decline_id, True)
+    about = reader.text(mapping, "about", decline_id) or ""
+    return Decline(decline_id, about, examples, Location(reader.path, mapping.line), example_lines)
 
 
 def _read_intent(reader: SchemaReader, item: Any, line: int) -> Intent | None:

@@ -25,7 +25,7 @@ def load_content(
     """Load and validate everything; raise InvalidContent listing every problem."""
     errors: list[ContentError] = []
     known_contacts = tuple(known_contacts)
-    intents = read_intents(intents_dir, errors)
+    intents, declines = read_intents(intents_dir, errors)
     parts = read_content(content_dir, errors)
     if any(e.unparsed for e in errors):
         # A file that did not parse would make every reference into it look broken:
@@ -57,4 +57,5 @@ def load_content(
         report_kinds=parts.report_kinds,
         audiences=parts.audiences,
         campaigns=parts.campaigns,
+        declines=declines,
     )

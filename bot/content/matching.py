@@ -12,6 +12,7 @@ from bot.content.reader import SchemaReader
 MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead", "clear_ratio"} | {
     "semantic_weight",
     "semantic_floor",
+    "semantic_sharpness",
     "answer_at",
     "suggest_at",
     "skip_model_score",
@@ -22,6 +23,7 @@ MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead", "clea
     "w_semantic",
     "w_semantic_lead",
     "w_agree",
+    "w_decline_gap",
 }
 
 

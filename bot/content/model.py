@@ -32,6 +32,19 @@ class Intent:
 
 
 @dataclass(frozen=True)
+class Decline:
+    """A kind of question the bot must not answer (divorce, unpaid wages, a weather forecast):
+    examples the semantic stage compares a message with, so that a near miss finds its like
+    among these rather than borrowing the closest intent. No reply of its own: the fallback."""
+
+    id: str
+    about: str  # for authors: what the group covers
+    examples: dict[str, tuple[str, ...]]
+    where: Location
+    example_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Source:
     id: str
     title: str
@@ -152,3 +165,4 @@ class Content:
     report_kinds: dict[str, ReportKind] = field(default_factory=dict)  # in menu order
     audiences: dict[str, Audience] = field(default_factory=dict)  # in menu order
     campaigns: dict[str, Campaign] = field(default_factory=dict)  # deep-link code -> campaign
+    declines: dict[str, Decline] = field(default_factory=dict)  # intents/: near misses

@@ -9,7 +9,8 @@ Stages, cheapest first (a cascade):
    cosine with one example. Both scores are put on one scale and added with a fitted weight;
    the best combined intent is the candidate. A logistic model over a few features of that
    candidate (combined score and lead over the runner-up, its cosine and lead, whether both
-   stages rank it first) gives the probability that it is right.
+   stages rank it first, how much closer it is than the nearest declined near miss) gives
+   the probability that it is right.
    Answer at or above `answer_at`; "did you mean" at or above `suggest_at`; otherwise fall
    back. A confident wrong answer is worse than a fallback, and the fit counts it so.
 
@@ -41,6 +42,7 @@ FEATURES = (
     "semantic",  # the candidate's rescaled cosine (0-1)
     "semantic_lead",  # ... minus the best other intent's
     "agree",  # 1 when the lexical and the semantic stage both rank the candidate first
+    "decline_gap",  # the candidate's cosine minus the nearest declined near miss's
 )
 # Not the message's length, nor the lexical score on its own: the project's examples are short
 # and share words with each other, residents' questions are long and do not, so a weight fitted
@@ -51,6 +53,7 @@ FEATURES = (
 class BlendSettings:
     semantic_weight: float = 0.6  # combined = (1 - w) * lexical + w * semantic
     semantic_floor: float = 0.8  # a cosine at or below this is no evidence at all
+    semantic_sharpness: float = 0.0  # soft maximum over an intent's examples (0: maximum)
     answer_at: float = 0.5  # probability that the candidate is right, to answer
     suggest_at: float = 0.3  # ... to offer it (and close ones) as "did you mean"
     skip_model_score: float = 101.0  # lexical answers scoring this ... skip the model
@@ -61,6 +64,7 @@ class BlendSettings:
     w_semantic: float = 0.0
     w_semantic_lead: float = 0.0
     w_agree: float = 1.0
+    w_decline_gap: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: dict[str, float]) -> BlendSettings:
@@ -89,6 +93,7 @@ class Evidence:
     lexical: np.ndarray  # 0-100
     semantic: np.ndarray  # cosine
     length: int
+    decline: float = -1.0  # best cosine with a declined near miss (-1: none)
 
 
 def combine(evidence: Evidence, blend: BlendSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -109,6 +114,7 @@ def combine(evidence: Evidence, blend: BlendSettings) -> tuple[np.ndarray, np.nd
             semantic[top],
             semantic[top] - others.max(),
             float(int(np.argmax(lexical)) == top and int(np.argmax(semantic)) == top),
+            evidence.semantic[top] - evidence.decline if evidence.decline > -1 else 1.0,
         ]
     )
     return combined, row
@@ -158,7 +164,7 @@ class Matcher:
         raw: str,
         ranked: list[tuple[str, float]],
         lang: str,
-        semantic: Callable[[], np.ndarray],
+        semantic: Callable[[], tuple[np.ndarray, float]],
     ) -> MatchResult:
         lexical = self.lexical.decide(ranked, lang)
         if self.semantic is None:
@@ -169,7 +175,8 @@ class Matcher:
             lexical.intent and lexical.score >= b.skip_model_score and length <= b.skip_model_length
         ):
             return lexical
-        return self.decide(Evidence(self._aligned(ranked), semantic(), length), lang)
+        scores, decline = semantic()
+        return self.decide(Evidence(self._aligned(ranked), scores, length, decline), lang)
 
     def _aligned(self, ranked: list[tuple[str, float]]) -> np.ndarray:
         scores = dict(ranked)
@@ -181,11 +188,8 @@ class Matcher:
             raise ValueError("evidence_for_example needs the semantic stage")
         ranked = self.lexical.scores(example, exclude=lexical_row)
         vector = self.semantic.vectors[semantic_row]
-        return Evidence(
-            self._aligned(ranked),
-            self.semantic.scores_for(vector, exclude=semantic_row),
-            text_length(example),
-        )
+        scores, decline = self.semantic.scores_for(vector, exclude=semantic_row)
+        return Evidence(self._aligned(ranked), scores, text_length(example), decline)
 
     def decide(self, evidence: Evidence, lang: str = "zh") -> MatchResult:
         """Answer, ask "did you mean", or fall back, from both stages' scores."""

@@ -20,7 +20,11 @@ if TYPE_CHECKING:
     from bot.core.decision import Matcher
 
 
-def example_conflicts(content: Content, matcher: Matcher) -> list[ContentError]:
+def example_conflicts(
+    content: Content, matcher: Matcher, combined: bool = True
+) -> list[ContentError]:
+    """Every collision; with `combined` False, only those that stop the content loading
+    (the combined matcher's warnings cost a second per start and change nothing)."""
     errors: list[ContentError] = []
     seen: dict[str, tuple[str, int]] = {}
     index = matcher.lexical
@@ -48,7 +52,11 @@ def example_conflicts(content: Content, matcher: Matcher) -> list[ContentError]:
                     continue
                 decision = index.decide(index.scores(example, exclude=row), lang)
                 warning = False
-                if matcher.semantic is not None and decision.intent in (None, intent.id):
+                if (
+                    combined
+                    and matcher.semantic is not None
+                    and decision.intent in (None, intent.id)
+                ):
                     semantic_row = semantic_rows[(intent.id, lang, number)]
                     decision = matcher.match_example(example, lang, row, semantic_row)
                     warning = True
@@ -63,4 +71,27 @@ def example_conflicts(content: Content, matcher: Matcher) -> list[ContentError]:
                             warning=warning,
                         )
                     )
+    errors += _declined_twice(content, seen)
+    return errors
+
+
+def _declined_twice(content: Content, seen: dict[str, tuple[str, int]]) -> list[ContentError]:
+    """A near miss to decline that is also an intent's example (or another group's)."""
+    errors = []
+    for decline in content.declines.values():
+        for lang, examples in decline.examples.items():
+            lines = decline.example_lines.get(lang, ())
+            for number, example in enumerate(examples):
+                line = lines[number] if number < len(lines) else decline.where.line
+                key = normalize_text(example)
+                if key in seen and seen[key][0] != decline.id:
+                    errors.append(
+                        ContentError(
+                            decline.where.path,
+                            line,
+                            f"declined example {example!r} of {decline.id} is also an example "
+                            f"of {seen[key][0]} (line {seen[key][1]})",
+                        )
+                    )
+                seen.setdefault(key, (decline.id, line))
     return errors

@@ -23,13 +23,19 @@ LEXICAL_SETTINGS = frozenset(MatchSettings.__dataclass_fields__)
 
 def semantic_examples(content: Content, index: IntentIndex) -> tuple[list[str], list[int], int]:
     """The examples the semantic stage compares with, their intents' positions in the
-    lexical index, and the number of intents; in the order of `index.example_rows`."""
+    lexical index, and the number of intents; in the order of `index.example_rows`, then
+    the declined near misses (owner: the number of intents)."""
     position = {intent_id: n for n, intent_id in enumerate(index.intent_ids)}
     texts, owners = [], []
     for intent_id, lang, number in index.example_rows:
         texts.append(content.intents[intent_id].examples[lang][number].strip())
         owners.append(position[intent_id])
-    return texts, owners, len(index.intent_ids)
+    declined = len(index.intent_ids)
+    for decline in content.declines.values():
+        for examples in decline.examples.values():
+            texts.extend(e.strip() for e in examples)
+            owners.extend([declined] * len(examples))
+    return texts, owners, declined
 
 
 class Responder:
@@ -51,12 +57,16 @@ class Responder:
         lexical = {k: v for k, v in content.settings.items() if k in LEXICAL_SETTINGS}
         self.index = IntentIndex(content.intents, MatchSettings(**lexical), content.rewrites)
         self.checker = ScamChecker(content, self.index)
+        blend = BlendSettings.from_settings(content.settings)
         semantic = None
         if encoder is not None:
             semantic = SemanticIndex(
-                encoder, *semantic_examples(content, self.index), encode_examples
+                encoder,
+                *semantic_examples(content, self.index),
+                encode_examples,
+                blend.semantic_sharpness,
             )
-        self.matcher = Matcher(self.index, semantic, BlendSettings.from_settings(content.settings))
+        self.matcher = Matcher(self.index, semantic, blend)
 
     # -- entry points ------------------------------------------------------------------------
 

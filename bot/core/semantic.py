@@ -31,7 +31,18 @@ EncodeExamples = Callable[[Sequence[str]], np.ndarray]
 
 
 class SemanticIndex:
-    """Every example's vector and its intent; per-intent best cosine for a message."""
+    """Every example's vector and its owner; per-intent scores for a message.
+
+    Owners 0 .. n_intents - 1 are intents; owner `n_intents` is the declined near misses
+    (intents/ `declines:`), whose best cosine says how much the message looks like a question
+    the bot must not answer.
+
+    An intent's score is a soft maximum of its examples' cosines: the best one, plus a little
+    for each other example nearly as close (`sharpness` sets how little: 0 is the plain
+    maximum). A message several examples of one intent agree on is more likely that intent's
+    than one that resembles a single example, which is what real, wordier questions look like
+    (measured in docs/matching.md).
+    """
 
     def __init__(
         self,
@@ -40,10 +51,18 @@ class SemanticIndex:
         owners: Sequence[int],
         n_intents: int,
         encode_examples: EncodeExamples | None = None,
+        sharpness: float = 0.0,
     ) -> None:
         self.encoder = encoder
         self.n_intents = n_intents
+        self.sharpness = sharpness
         self.owners = np.asarray(owners, dtype=np.int64)
+        # Rows grouped by owner, so per-owner maxima and sums are one reduceat each (ufunc.at
+        # is a hundred times slower, and this runs for every message).
+        self._by_owner = np.argsort(self.owners, kind="stable")
+        grouped = self.owners[self._by_owner]
+        self._present = np.unique(grouped)
+        self._starts = np.searchsorted(grouped, self._present)
         vectors = (encode_examples or encoder.encode)(list(texts)) if texts else None
         self.vectors = (
             np.asarray(vectors, dtype=np.float32)
@@ -66,28 +85,27 @@ class SemanticIndex:
     def cache_clear(self) -> None:
         self._recent.clear()
 
-    def scores(self, text: str, exclude: int | None = None) -> np.ndarray:
-        """Each intent's best cosine with the message, in [-1, 1]; -1 for an intent with no
-        example. `exclude` leaves one example row out (validation, cross-validation)."""
+    def scores(self, text: str, exclude: int | None = None) -> tuple[np.ndarray, float]:
+        """Each intent's score for the message (about a cosine, -1 for an intent with no
+        example), and the best cosine with a declined near miss (-1 without any).
+        `exclude` leaves example rows out (validation, cross-validation)."""
         return self.scores_for(self.vector(text), exclude)
 
-    def scores_for(self, vector: np.ndarray, exclude: int | np.ndarray | None = None) -> np.ndarray:
+    def scores_for(
+        self, vector: np.ndarray, exclude: int | np.ndarray | None = None
+    ) -> tuple[np.ndarray, float]:
         """As `scores`, for a vector; `exclude` may be several rows (cross-validation folds)."""
-        cosines = self.vectors @ vector
+        cosines = (self.vectors @ vector).astype(np.float64)
         if exclude is not None:
             cosines[exclude] = -1.0
-        best = np.full(self.n_intents, -1.0)
-        np.maximum.at(best, self.owners, cosines.astype(np.float64))
-        return best
-
-    def example_scores(self) -> np.ndarray:
-        """Leave-one-out per-intent scores of every example at once (one matrix product),
-        for validation: row r is example r's scores with itself left out."""
-        cosines = (self.vectors @ self.vectors.T).astype(np.float64)
-        np.fill_diagonal(cosines, -1.0)
-        best = np.full((len(self.owners), self.n_intents), -1.0)
-        for intent in range(self.n_intents):
-            columns = self.owners == intent
-            if columns.any():
-                best[:, intent] = cosines[:, columns].max(axis=1)
-        return best
+        best = np.full(self.n_intents + 1, -1.0)
+        if len(self._present):
+            grouped = cosines[self._by_owner]
+            best[self._present] = np.maximum.reduceat(grouped, self._starts)
+            if self.sharpness > 0:
+                # log-sum-exp per owner around its best cosine, so it never overflows
+                spread = np.repeat(best[self._present], np.diff([*self._starts, len(grouped)]))
+                weights = np.where(grouped > -1.0, np.exp((grouped - spread) * self.sharpness), 0.0)
+                totals = np.add.reduceat(weights, self._starts)
+                best[self._present] += np.log(np.maximum(totals, 1.0)) / self.sharpness
+        return best[: self.n_intents], float(best[self.n_intents])
