@@ -30,6 +30,7 @@ Run it again after adding examples; `make test` then checks the content with the
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from dataclasses import dataclass, replace
@@ -84,6 +85,7 @@ class Sample:
     exclude: np.ndarray | None
     length: int
     label: int
+    latin: bool  # written without Chinese characters
 
 
 def _folds(n: int, folds: int = FOLDS) -> np.ndarray:
@@ -164,7 +166,12 @@ def _example_samples(responder: Responder, folds: int = FOLDS) -> list[Sample]:
             ranked = dict(lexical.scores(text))
             scores = np.array([ranked[i] for i in index.intent_ids])
             samples[n] = Sample(
-                scores, semantic.vectors[n], excluded, text_length(text), position[intent_id]
+                scores,
+                semantic.vectors[n],
+                excluded,
+                text_length(text),
+                position[intent_id],
+                not has_han(text),
             )
     return [s for s in samples if s is not None]
 
@@ -185,7 +192,14 @@ def _decline_samples(responder: Responder, folds: int = FOLDS) -> list[Sample]:
     for n, (row, text) in enumerate(zip(rows, texts, strict=True)):
         excluded = rows[fold_of == fold_of[n]]
         samples.append(
-            Sample(_lexical(matcher, text), semantic.vectors[row], excluded, text_length(text), -1)
+            Sample(
+                _lexical(matcher, text),
+                semantic.vectors[row],
+                excluded,
+                text_length(text),
+                -1,
+                not has_han(text),
+            )
         )
     return samples
 
@@ -202,7 +216,14 @@ def _question_samples(responder: Responder, texts: list[str], labels: list[int])
     if semantic is None:
         raise ValueError("fitting needs the semantic stage")
     return [
-        Sample(_lexical(matcher, t), semantic.vector(t.strip()), None, text_length(t), label)
+        Sample(
+            _lexical(matcher, t),
+            semantic.vector(t.strip()),
+            None,
+            text_length(t),
+            label,
+            not has_han(t),
+        )
         for t, label in zip(texts, labels, strict=True)
     ]
 
@@ -214,7 +235,7 @@ def _evidence(semantic: SemanticIndex, samples: list[Sample], sharpness: float) 
         evidence = []
         for s in samples:
             scores, decline = semantic.scores_for(s.vector, s.exclude)
-            evidence.append(Evidence(s.lexical, scores, s.length, decline))
+            evidence.append(Evidence(s.lexical, scores, s.length, decline, s.latin))
         return evidence
     finally:
         semantic.sharpness = kept
@@ -344,7 +365,13 @@ def fit(responder: Responder, folder: Path = DATA) -> tuple[BlendSettings, dict[
         **{f"w_{name}": float(value) for name, value in zip(FEATURES, theta[1:], strict=True)},
     )
     p = [1 / (1 + np.exp(-(blend.bias + rows @ blend.weights))) for _, rows in tops_rows]
-    answer_at = _answer_at(p, right)
+    # One floor per language (the model's cosines run lower without Chinese characters),
+    # folded into the weight of `latin` so that one answer_at holds for both.
+    latin = [np.array([s.latin for s in g], dtype=bool) for g in groups]
+    answer_at = _answer_at(p, [~is_latin for is_latin in latin])
+    latin_at = _answer_at(p, latin)
+    blend = replace(blend, w_latin=blend.w_latin + _logit(answer_at) - _logit(latin_at))
+    p = [1 / (1 + np.exp(-(blend.bias + rows @ blend.weights))) for _, rows in tops_rows]
     p_oos = np.concatenate([p[3], p[4]])
     suggest_at = float(min(answer_at, max(0.05, np.quantile(p_oos, 1 - SUGGEST_SHARE))))
     blend = replace(blend, answer_at=answer_at, suggest_at=round(suggest_at, 3))
@@ -370,10 +397,10 @@ def fit(responder: Responder, folder: Path = DATA) -> tuple[BlendSettings, dict[
     return blend, report
 
 
-def _answer_at(p: list[np.ndarray], right: list[np.ndarray]) -> float:
+def _answer_at(p: list[np.ndarray], in_lang: list[np.ndarray]) -> float:
     """The lowest probability to answer at that leaves OUT_OF_SCOPE_FALLBACK of each
     out-of-scope group (the questions, and the declined near misses cross-validated) without
-    an answer.
+    an answer; `in_lang` selects one language's samples of each group.
 
     Why a floor on the out-of-scope side rather than one utility over everything: the
     project's out-of-scope questions look like real ones to the model (their cosines have
@@ -382,10 +409,18 @@ def _answer_at(p: list[np.ndarray], right: list[np.ndarray]) -> float:
     gains less than it does on real questions, and chooses a threshold far too cautious."""
     grid = np.round(np.arange(0.02, 0.96, 0.01), 2)
     for threshold in grid:
-        fallback = min(float((group < threshold).mean()) for group in p[3:] if len(group))
+        fallback = min(
+            float((group[chosen] < threshold).mean())
+            for group, chosen in zip(p[3:], in_lang[3:], strict=True)
+            if chosen.any()
+        )
         if fallback >= OUT_OF_SCOPE_FALLBACK:
             return float(threshold)
     return float(grid[-1])
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
 
 
 def _fit_cascade(

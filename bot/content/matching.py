@@ -24,6 +24,7 @@ MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead", "clea
     "w_semantic_lead",
     "w_agree",
     "w_decline_gap",
+    "w_latin",
 }
 
 

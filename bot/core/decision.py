@@ -43,6 +43,7 @@ FEATURES = (
     "semantic_lead",  # ... minus the best other intent's
     "agree",  # 1 when the lexical and the semantic stage both rank the candidate first
     "decline_gap",  # the candidate's cosine minus the nearest declined near miss's
+    "latin",  # 1 for a message without Chinese characters: the model's cosines run lower
 )
 # Not the message's length, nor the lexical score on its own: the project's examples are short
 # and share words with each other, residents' questions are long and do not, so a weight fitted
@@ -65,6 +66,7 @@ class BlendSettings:
     w_semantic_lead: float = 0.0
     w_agree: float = 1.0
     w_decline_gap: float = 0.0
+    w_latin: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: dict[str, float]) -> BlendSettings:
@@ -94,6 +96,7 @@ class Evidence:
     semantic: np.ndarray  # cosine
     length: int
     decline: float = -1.0  # best cosine with a declined near miss (-1: none)
+    latin: bool = False  # written without Chinese characters
 
 
 def combine(evidence: Evidence, blend: BlendSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -115,6 +118,7 @@ def combine(evidence: Evidence, blend: BlendSettings) -> tuple[np.ndarray, np.nd
             semantic[top] - others.max(),
             float(int(np.argmax(lexical)) == top and int(np.argmax(semantic)) == top),
             evidence.semantic[top] - evidence.decline if evidence.decline > -1 else 1.0,
+            float(evidence.latin),
         ]
     )
     return combined, row
@@ -176,7 +180,8 @@ class Matcher:
         ):
             return lexical
         scores, decline = semantic()
-        return self.decide(Evidence(self._aligned(ranked), scores, length, decline), lang)
+        evidence = Evidence(self._aligned(ranked), scores, length, decline, not has_han(raw))
+        return self.decide(evidence, lang)
 
     def _aligned(self, ranked: list[tuple[str, float]]) -> np.ndarray:
         scores = dict(ranked)
@@ -189,7 +194,9 @@ class Matcher:
         ranked = self.lexical.scores(example, exclude=lexical_row)
         vector = self.semantic.vectors[semantic_row]
         scores, decline = self.semantic.scores_for(vector, exclude=semantic_row)
-        return Evidence(self._aligned(ranked), scores, text_length(example), decline)
+        return Evidence(
+            self._aligned(ranked), scores, text_length(example), decline, not has_han(example)
+        )
 
     def decide(self, evidence: Evidence, lang: str = "zh") -> MatchResult:
         """Answer, ask "did you mean", or fall back, from both stages' scores."""
