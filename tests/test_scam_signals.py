@@ -93,7 +93,8 @@ def test_pressure_in_both_languages(responder: Responder, message: str) -> None:
         ("http://bit.ly/abc", "link_shortener"),
         ("http://t.cn/A6x", "link_shortener"),
         ("http://prize-now.top/claim", "link_odd_tld"),
-        ("https://www.paypal.com/help", "link_plain"),
+        ("https://www.paypal.com/help", "link_official"),
+        ("http://u.10010.cn/abc", "link_official"),
         ("https://www.example.org/news", "link_plain"),
     ],
 )
@@ -159,6 +160,62 @@ def test_one_kind_of_sign_alone_is_never_high(responder: Responder) -> None:
     """High means stop: it takes two kinds of sign. A single transfer or link is verify-first."""
     for message in ("你先转我两千，晚上还你", "http://prize-now.top/claim"):
         assert responder.checker.check(message).risk != "high", message
+
+
+def test_marketing_fine_print_is_verify_first_at_most(responder: Responder) -> None:
+    # Spam is unwanted, not fraud: an opt-out or terms line caps the verdict at medium...
+    offer = (
+        "Win a weekend break for two! Text WIN to 80123 or visit http://prize-now.top/claim "
+        "to enter. T&Cs apply, 18+. Reply STOP to opt out."
+    )
+    assert responder.checker.check(offer).risk == "medium"
+    # ... one plain sign in an advert is what adverts say: listed, not a verdict ...
+    advert = "【某某超市】会员积分兑换小礼品，本周末到店可领，退订回T"
+    result = responder.checker.check(advert)
+    assert result.risk == "low" and "marketing_footer" in {f.id for f in result.flags}
+    text = check_reply(responder, result, "zh").text
+    assert responder.ui("check_low_signs", "zh") in text  # not "no known sign"
+    # ... but a code, a password or the screen is what no advertiser asks for.
+    code = "您的账户异常，请回复验证码完成认证，退订回T"
+    assert responder.checker.check(code).risk != "low"
+
+
+def test_official_links_give_no_sign(responder: Responder) -> None:
+    ids = _ids(responder, "【中国移动】本月账单已出，点击 http://www.10086.cn/bill 查看详情")
+    assert not ids & {"click_link", "link_plain", "link_brand"}
+
+
+def test_a_link_that_hides_where_it_goes_is_never_low(responder: Responder) -> None:
+    for message in (
+        "see the photos here http://203.0.113.5/p",
+        "看看这个 http://paypa1.example.net",
+    ):
+        assert responder.checker.check(message).risk != "low", message
+
+
+def test_a_story_with_a_number_to_call_is_never_low(responder: Responder) -> None:
+    message = "Your wallet KYC is suspended today. Call our office 13812345678 to restore it."
+    assert responder.checker.check(message).risk != "low"
+
+
+@pytest.mark.parametrize(
+    ("message", "flag"),
+    [
+        ("If you do not reply we will be forced to suspend your account.", "freeze_threat"),
+        ("Reminder: the payment on your store card is now overdue.", "account_problem"),
+        ("You are entitled to a new camera phone for free this month, call us", "prize_bait"),
+        ("Half price line rental and a free handset for loyal customers", "prize_bait"),
+    ],
+)
+def test_more_english_pretexts_and_pressure(responder: Responder, message: str, flag: str) -> None:
+    assert flag in _ids(responder, message)
+
+
+def test_a_notice_of_a_transfer_made_is_not_a_request(responder: Responder) -> None:
+    assert "transfer_request" not in _ids(
+        responder, "您的账户已通过手机银行完成转账操作，如非本人请致电银行"
+    )
+    assert "transfer_request" in _ids(responder, "你先把钱转到这个账户，我晚点还你")
 
 
 def test_weights_are_fitted_and_the_fit_can_be_rerun(content: Content) -> None:

@@ -30,7 +30,7 @@ FLAG_KEYS = (
     "only_with",
     "explain",
 )
-FAMILIES = ("pretext", "ask", "pressure", "link", "number", "warning")
+FAMILIES = ("pretext", "ask", "pressure", "link", "number", "warning", "marketing")
 # Signs found by code (bot.core.anatomy) rather than by patterns: a flag names one of these.
 DETECTORS = (
     "link_userinfo",

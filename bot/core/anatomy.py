@@ -155,7 +155,7 @@ def link_sign(url: str, anatomy: Anatomy) -> str:
     if _IP.fullmatch(host):
         return "link_ip"
     if anatomy.official(host):
-        return "link_plain"
+        return "link_official"  # no sign: a brand's or the government's own site
     if any(lookalike_of(m.group(0), anatomy) for m in _mixed_words(host)):
         return "lookalike"
     if any(_brand_in(host, brand) for brand in anatomy.brands) or any(

@@ -23,8 +23,10 @@ from bot.content.model import Content, RedFlag
 from bot.core.anatomy import (
     URL_CHAR,
     Anatomy,
+    find_links,
     has_bare_contact,
     link_end,
+    link_sign,
     link_signs,
     number_signs,
     word_lookalikes,
@@ -48,6 +50,8 @@ COMBOS = (
     ("pretext", "ask", "link"),
 )
 DIRECT_ASKS = frozenset({"credentials", "screen_share", "install_app"})
+# Links that hide where they go: user@host, punycode, a raw IP, a look-alike brand spelling.
+TELLING_LINKS = frozenset({"link_userinfo", "link_punycode", "link_ip", "lookalike"})
 # A pretext with an ask and a link is high risk however it is worded (issue 15).
 ALWAYS_HIGH = ("pretext", "ask", "link")
 TOPIC_VOTE = 0.05
@@ -288,6 +292,8 @@ class ScamChecker:
         whatever order the flags are listed in.
         """
         matched = {f.id: self._find(f, text, ends) for f in self.flags if not f.detector}
+        if "click_link" in matched and self._only_official_links(text):
+            matched["click_link"] = (None, None)  # "tap here" to the brand's own site
         detected = self._detect(text)
         matched |= {f.id: detected.get(f.id, (None, None)) for f in self.flags if f.detector}
         counted: dict[str, str] = {}
@@ -304,6 +310,12 @@ class ScamChecker:
             if now.keys() == counted.keys():
                 return now
             counted = now
+
+    def _only_official_links(self, text: str) -> bool:
+        links = find_links(text, self.anatomy)
+        return bool(links) and all(
+            link_sign(url, self.anatomy) == "link_official" for _, url in links
+        )
 
     def _matches(self, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
         """The pattern's matches, reading only around the places where they can be.
@@ -339,7 +351,9 @@ class ScamChecker:
         return list(self._found(folded, [m.end() for m in _SENTENCE_END.finditer(folded)]))
 
     def features(self, flag_ids: list[str]) -> set[str]:
-        """What the fitted model reads: the flags, their families, and families together."""
+        """What the fitted model reads: the flags, their families, and families together.
+        Not marketing's fine print: it is a rule (a cap), not evidence either way."""
+        flag_ids = [i for i in flag_ids if self.by_id[i].family != "marketing"]
         families = {self.by_id[i].family for i in flag_ids}
         combos = {"combo." + "+".join(c) for c in COMBOS if families.issuperset(c)}
         return {*flag_ids, *(f"family.{f}" for f in families), *combos}
@@ -351,28 +365,66 @@ class ScamChecker:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, score))))
 
     def rate(self, flag_ids: list[str]) -> tuple[str, float]:
-        """The risk and the model's probability. No flag is "low" whatever the model says;
-        a pretext with an ask and a link is "high" whatever it says."""
-        if not flag_ids:
-            return "low", 0.0
-        features = self.features(flag_ids)
-        probability = self.probability(features)
-        families = {self.by_id[i].family for i in flag_ids}
-        direct_ask = any(i in DIRECT_ASKS for i in flag_ids)
+        """The risk and the model's probability. No sign is "low" whatever the model says;
+        a pretext with an ask and a link is "high" whatever it says (unless it carries
+        marketing's fine print: then "verify first")."""
+        signs = [i for i in flag_ids if self.by_id[i].family != "marketing"]
+        probability = self.probability(self.features(signs)) if signs else 0.0
+        if self.forced_low(flag_ids):
+            return "low", probability
+        risk = self._rate(signs, probability)
+        if len(signs) < len(flag_ids) and risk == "high" and not set(signs) & DIRECT_ASKS:
+            # Marketing's opt-out or terms line: spam is unwanted, not fraud.
+            risk = "medium"
+        if risk == "low" and self._telling(signs):
+            risk = "medium"
+        return risk, probability
+
+    def forced_low(self, flag_ids: list[str]) -> bool:
+        """Messages the rules rate "low" whatever the fitted model says (bench.fit_scam sets
+        the thresholds on the others only)."""
+        signs = [i for i in flag_ids if self.by_id[i].family != "marketing"]
+        if not signs:
+            return True
+        families = {self.by_id[i].family for i in signs}
+        direct_ask = bool(set(signs) & DIRECT_ASKS)
         if "warning" in families and not families & {"link", "number"} and not direct_ask:
             # A resident telling others about a scam, with nothing in it to tap or call, and
             # no code, screen or install asked for (those asks are exempted by a warning's
             # own words, so one that counts is meant).
-            return "low", probability
+            return True
+        # Marketing's fine print with one sign of no more than medium weight (a prize, a
+        # refund, an app to install from the brand): what advertising says.
+        return (
+            len(signs) < len(flag_ids)
+            and len(signs) == 1
+            and self.by_id[signs[0]].weight != "high"
+            and not self._telling(signs)
+        )
+
+    def _telling(self, flag_ids: list[str]) -> bool:
+        """Signs that never belong in an ordinary message, whatever the fitted model says: a
+        link that hides where it goes, or a story (an account problem, a prize) with a link or
+        a number to act on."""
+        if set(flag_ids) & TELLING_LINKS:
+            return True
+        families = {self.by_id[i].family for i in flag_ids}
+        story = any(
+            self.by_id[i].family == "pretext" and self.by_id[i].weight != "low" for i in flag_ids
+        )
+        return story and bool(families & {"link", "number"}) and "warning" not in families
+
+    def _rate(self, flag_ids: list[str], probability: float) -> str:
+        features = self.features(flag_ids)
         if "combo." + "+".join(ALWAYS_HIGH) in features:
-            return "high", probability
+            return "high"
         strong = {f.family for f in map(self.by_id.get, flag_ids) if f and not _minor(f)}
         if probability >= self.high and len(strong - {"warning"}) >= 2:
             # "Stop" needs two kinds of telling sign: one alone (a transfer, a link) is "verify
             # first", and minor signs (a plain link, a short code, an overseas number) do not
             # make up a kind.
-            return "high", probability
-        return ("medium" if probability >= self.medium else "low"), probability
+            return "high"
+        return "medium" if probability >= self.medium else "low"
 
     def check(self, text: str) -> ScamCheck:
         folded = fold(text)
