@@ -185,7 +185,7 @@ def test_official_links_give_no_sign(responder: Responder) -> None:
     assert not ids & {"click_link", "link_plain", "link_brand"}
 
 
-def test_a_link_that_hides_where_it_goes_is_never_low(responder: Responder) -> None:
+def test_a_hiding_link_or_a_premium_number_is_never_low(responder: Responder) -> None:
     for message in (
         "see the photos here http://203.0.113.5/p",
         "看看这个 http://paypa1.example.net",

@@ -50,8 +50,11 @@ COMBOS = (
     ("pretext", "ask", "link"),
 )
 DIRECT_ASKS = frozenset({"credentials", "screen_share", "install_app"})
-# Links that hide where they go: user@host, punycode, a raw IP, a look-alike brand spelling.
-TELLING_LINKS = frozenset({"link_userinfo", "link_punycode", "link_ip", "lookalike"})
+# Signs no ordinary message carries: links that hide where they go (user@host, punycode, a raw
+# IP, a look-alike brand spelling) and a premium-rate number to call.
+TELLING_SIGNS = frozenset(
+    {"link_userinfo", "link_punycode", "link_ip", "lookalike", "number_premium"}
+)
 # A pretext with an ask and a link is high risk however it is worded (issue 15).
 ALWAYS_HIGH = ("pretext", "ask", "link")
 TOPIC_VOTE = 0.05
@@ -404,9 +407,9 @@ class ScamChecker:
 
     def _telling(self, flag_ids: list[str]) -> bool:
         """Signs that never belong in an ordinary message, whatever the fitted model says: a
-        link that hides where it goes, or a story (an account problem, a prize) with a link or
-        a number to act on."""
-        if set(flag_ids) & TELLING_LINKS:
+        link that hides where it goes, a premium-rate number, or a story (an account problem,
+        a prize) with a link or a number to act on."""
+        if set(flag_ids) & TELLING_SIGNS:
             return True
         families = {self.by_id[i].family for i in flag_ids}
         story = any(
