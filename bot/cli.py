@@ -7,12 +7,14 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from bot.config import ConfigError, Settings
 from bot.content.reader import ContentError, InvalidContent
 from bot.core.command_replies import lang_command
+from bot.core.conversation import ConversationState
 from bot.core.responder import Responder
 from bot.core.types import Reply, Turn
 from bot.numbers import ascii_whole_number
@@ -117,6 +119,7 @@ def cmd_chat(args: argparse.Namespace, responder: Responder, out: TextIO, inp: T
     )
     reply = responder.command("start", lang) or responder.fallback(lang)
     _print_reply(reply, out)
+    conversation = ConversationState()
     while True:
         if interactive:
             print("> ", end="", file=out, flush=True)
@@ -143,8 +146,9 @@ def cmd_chat(args: argparse.Namespace, responder: Responder, out: TextIO, inp: T
             next_reply = responder.command(command[0].lower(), lang)
             if next_reply is None:  # /subscribe, /report...: they keep data, on Telegram
                 next_reply = responder.notice("telegram_only", lang, with_menu=True)
-        else:
-            next_reply = responder.respond(Turn(text, lang_hint=lang))
+        else:  # read in the light of the conversation so far, as on Telegram
+            exchange = responder.converse(conversation, Turn(text, lang_hint=lang), time.time())
+            next_reply, conversation = exchange.reply, exchange.state
         if next_reply is None:
             next_reply = responder.fallback(lang)
         reply = next_reply

@@ -262,7 +262,9 @@ async def test_a_photo_with_a_question_caption_is_answered_and_without_one_gets_
     assert "头盔" in api.sent()[0]["text"]
     api.clear()
     await app.process_update(update_from(_photo(None), app.bot))
-    assert "只能看懂文字" in api.sent()[0]["text"]
+    (hint,) = api.sent()  # image checking is off here: report it, or send the text
+    assert "读不了" in hint["text"] and "110" in hint["text"]
+    assert "intent:helmet.report" in str(hint["reply_markup"])
 
 
 # -- finding 7: the audit log names ids, and still masks what residents type -----------------
@@ -290,10 +292,10 @@ async def test_refusals_name_the_user_id_while_resident_numbers_stay_masked(
     long_id = 5123456789  # ten digits, as many Telegram ids now are
     await admin_app.process_update(text_update(admin_app.bot, "/broadcast 测试", user_id=long_id))
 
-    def echoing_failure(turn: Any) -> None:  # a bug whose error message quotes the resident
+    def echoing_failure(state: Any, turn: Any, now: float) -> None:  # an error quoting them
         raise RuntimeError(f"could not answer {turn.text!r}")
 
-    monkeypatch.setattr(admin_app.bot_data[handlers.RESPONDER], "respond", echoing_failure)
+    monkeypatch.setattr(admin_app.bot_data[handlers.RESPONDER], "converse", echoing_failure)
     typed = "我的卡号6222021234567890123，手机13812345678"
     await admin_app.process_update(text_update(admin_app.bot, typed, user_id=long_id))
     logged = log_stream.getvalue()

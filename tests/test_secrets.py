@@ -34,7 +34,7 @@ async def test_token_never_logged_or_shown_through_a_whole_conversation(
         def broken(*args: object, **kwargs: object) -> None:
             raise RuntimeError(f"exploded while calling /bot{TEST_TOKEN}/sendMessage")
 
-        monkeypatch.setattr(app.bot_data[handlers.RESPONDER], "respond", broken)
+        monkeypatch.setattr(app.bot_data[handlers.RESPONDER], "converse", broken)
         await app.process_update(text_update(app.bot, "出错了吗"))
     finally:
         for name in ("telegram", "httpx"):

@@ -229,3 +229,17 @@ def test_a_checked_content_version_is_not_checked_again_but_a_changed_one_is(
     )
     with pytest.raises(InvalidContent, match="is also an example of"):
         load_responder(settings)
+
+
+def test_the_sentence_model_votes_for_the_scam_type() -> None:
+    """A message whose flags name no type (a link to a raw IP address) gets the
+    type the semantic stage finds closest; without the model, the flags' and the topic's."""
+    content = load_content(ROOT / "intents", ROOT / "content", CONTACT_VARIABLES)
+    message = "zzkq vvxw qqjj http://203.0.113.5/p"
+    lexical_only = Responder(content)
+    encoder = IntentVectors(lexical_only, message[:200].strip(), means="fraud.loan")
+    with_model = Responder(content, encoder=encoder).checker.check(message)
+    without = lexical_only.checker.check(message)
+    assert with_model.risk != "low"
+    assert with_model.type == "fraud.loan"
+    assert without.type != "fraud.loan"

@@ -156,7 +156,7 @@ async def test_error_path_logs_and_still_replies(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("matcher exploded")
 
-    monkeypatch.setattr(responder, "respond", broken)
+    monkeypatch.setattr(responder, "converse", broken)
     with caplog.at_level(logging.ERROR):
         await app.process_update(text_update(app.bot, "有人让我转账"))
     assert "抱歉" in api.sent()[0]["text"]
@@ -167,7 +167,7 @@ async def test_error_reply_failing_too_does_not_crash(
     app: Application, api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     responder = app.bot_data[handlers.RESPONDER]
-    monkeypatch.setattr(responder, "respond", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(responder, "converse", lambda *a, **k: 1 / 0)
     for _ in range(3):  # every retry of the error reply fails too
         api.fail_next("sendMessage", kind="network")
     await app.process_update(text_update(app.bot, "你好"))  # must not raise

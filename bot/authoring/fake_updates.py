@@ -128,13 +128,17 @@ def callback_update(
     chat_id: int | None = None,
     message_id: int | None = None,
     first_name: str = "Resident",
+    reply_markup: dict[str, Any] | None = None,
 ) -> Update:
-    """A button press by `user_id` under a bot message in `chat_id` (their private chat)."""
+    """A button press by `user_id` under a bot message in `chat_id` (their private chat);
+    `reply_markup` is that message's keyboard, as the bot sent it."""
     user = user_dict(user_id, first_name, language_code=language_code)
     chat = chat_dict(user_id) if chat_id is None else chat_dict(chat_id, "supergroup")
     message = message_dict(BOT_USER, chat, text=message_text)
     if message_id is not None:
         message["message_id"] = message_id
+    if reply_markup is not None:
+        message["reply_markup"] = reply_markup
     query = {
         "id": str(next(_update_ids)),
         "from": user,

@@ -55,10 +55,21 @@ class TurnFailure:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class PlayedTurn:
+    """What one turn got: the bot's decision and what the resident saw (for bench/)."""
+
+    turn: Turn
+    reply: Reply | None
+    said: list[str]
+    repeated: bool  # the first message was the same text as the bot's previous one
+
+
 @dataclass
 class ScriptResult:
     script: Script
     failures: list[TurnFailure] = field(default_factory=list)
+    played: list[PlayedTurn] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -86,8 +97,9 @@ class _RecordingResponder:
 
         def recorded(*args: Any, **kwargs: Any) -> Any:
             result = attribute(*args, **kwargs)
-            if isinstance(result, Reply):
-                self.replies.append(result)
+            reply = getattr(result, "reply", result)  # converse() gives an Exchange
+            if isinstance(reply, Reply):
+                self.replies.append(reply)
             return result
 
         return recorded
@@ -144,6 +156,8 @@ class _Conversation:
         self.script, self.app, self.api, self.recorder = script, application, api, recorder
         self.offered: dict[int, _Offered] = {}  # chat id -> buttons on offer there
         self.shown: dict[int, list[tuple[int, str]]] = {}  # chat id -> (message id, text)
+        self.last_said: dict[int, str] = {}  # chat id -> the bot's last text there
+        self.played: list[PlayedTurn] = []
         self._ids = itertools.count(1)
 
     def _update(self, turn: Turn) -> Update:
@@ -172,6 +186,8 @@ class _Conversation:
         chat = fake_updates.chat_dict(user.chat_id, user.chat_type)
         if turn.action == "send":
             content = fake_updates.media_content(turn.value)
+            if turn.caption:
+                content["caption"] = turn.caption
             return fake_updates.update_from(
                 {"message": fake_updates.message_dict(sender, chat, **content)}, bot
             )
@@ -236,7 +252,16 @@ class _Conversation:
         # ones are what an action built on it (a subscription status, a notice).
         reply = self.recorder.replies[0] if self.recorder.replies else None
         said, buttons = self._seen(user.chat_id)
+        repeated = bool(said) and said[0] == self.last_said.get(user.chat_id)
+        if said:
+            self.last_said[user.chat_id] = said[-1]
+        self.played.append(PlayedTurn(turn, reply, said, repeated))
         problems = _check(turn.expect, said, buttons, reply)
+        if self.script.conversation:
+            if reply is not None and reply.kind is ReplyKind.FALLBACK:
+                problems.append("no generic fallback (this conversation is in scope)")
+            if repeated:
+                problems.append("not the same text as the bot's previous message")
         for name, checks in turn.expect.get("to", {}).items():
             other_said, other_buttons = self._seen(self.script.users[name].chat_id)
             problems += [
@@ -277,6 +302,9 @@ def _check(
         problems.append(f"buttons {absent} to be offered")
     if expect.get("no_buttons") and buttons:
         problems.append("no buttons")
+    first = said[0].strip().splitlines()[0] if said and said[0].strip() else ""
+    if expect.get("first_line") and not any(s in first for s in expect["first_line"]):
+        problems.append(f"the first line to contain one of {expect['first_line']}")
     if "lang" in expect and (reply is None or reply.lang != expect["lang"]):
         problems.append(f"language {expect['lang']}, got {reply.lang if reply else 'none'}")
     return problems
@@ -308,6 +336,7 @@ async def run_script(script: Script, responder: Responder) -> ScriptResult:
                 failure = await conversation.play(turn)
                 if failure is not None:
                     result.failures.append(failure)
+            result.played = conversation.played
         finally:
             await application.stop()
     return result

@@ -27,12 +27,13 @@ EXPECTATIONS = (
     "no_buttons",
     "lang",
     "replies",
+    "first_line",
     "to",
 )
 # What `to: {user: ...}` can check in another user's chat (a review chat, a resident).
 OTHER_CHAT_EXPECTATIONS = ("contains", "not_contains", "matches", "buttons", "replies")
 USER_KEYS = ("language_code", "first_name", "chat", "role")
-SCRIPT_KEYS = ("version", "name", "users", "settings", "turns")
+SCRIPT_KEYS = ("version", "name", "users", "settings", "conversation", "turns")
 # Bot settings a script may change (the rest are the defaults of a fresh deployment).
 REVIEW_CHAT = -1_009_000_000_001  # the review chat of every script's bot
 SCRIPT_SETTINGS = (
@@ -43,7 +44,7 @@ SCRIPT_SETTINGS = (
 )
 
 
-TURN_KEYS = (*ACTIONS, "user", "expect", "reply_to", "reply_to_bot")
+TURN_KEYS = (*ACTIONS, "user", "expect", "reply_to", "reply_to_bot", "caption")
 
 
 class ScriptError(LocatedError):
@@ -73,6 +74,7 @@ class Turn:
     # a text in one of the bot's earlier messages in this chat: the turn replies to the
     # latest such message (an officer answering a suggestion)
     reply_to_bot: str | None = None
+    caption: str | None = None  # a photo's or video's caption (with `send`)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ class Script:
     users: dict[str, User]
     turns: list[Turn]
     settings: dict[str, int] = field(default_factory=dict)
+    # `conversation: true`: every turn is in scope, so no turn may get the generic fallback,
+    # and the bot may never send the same text twice in a row in a chat.
+    conversation: bool = False
 
 
 def _strings(value: Any, path: Path, line: int, key: str) -> list[str]:
@@ -158,7 +163,7 @@ def _load_checks(expect: LineDict, path: Path, allowed: tuple[str, ...]) -> dict
     checks: dict[str, Any] = {}
     for key, raw in expect.items():
         key_line = expect.line_of(key)
-        if key in ("contains", "contains_any", "not_contains", "buttons"):
+        if key in ("contains", "contains_any", "not_contains", "buttons", "first_line"):
             checks[key] = _strings(raw, path, key_line, key)
         elif key == "matches":
             try:
@@ -229,7 +234,19 @@ def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn
             path, item.line, "a turn replies to one message: reply_to or reply_to_bot"
         )
     reply_to, reply_to_bot = (str(v) if v else None for v in replies.values())
-    return Turn(line, user, action, value, checks, reply_to, reply_to_bot)
+    caption = item.get("caption")
+    if caption is not None and (action != "send" or value not in ("photo", "video")):
+        raise ScriptError(path, item.line_of("caption"), "caption goes with send: photo or video")
+    return Turn(
+        line,
+        user,
+        action,
+        value,
+        checks,
+        reply_to,
+        reply_to_bot,
+        str(caption) if caption is not None else None,
+    )
 
 
 def load_script(path: Path) -> Script:
@@ -241,7 +258,10 @@ def load_script(path: Path) -> Script:
     if not isinstance(turns, LineList) or not turns:
         raise ScriptError(path, root.line_of("turns"), "a script needs a list of 'turns'")
     loaded = [_load_turn(t, turns.line_of(n), path, users) for n, t in enumerate(turns)]
-    return Script(path, str(root["name"]), users, loaded, _load_settings(root, path))
+    conversation = root.get("conversation", False)
+    if not isinstance(conversation, bool):
+        raise ScriptError(path, root.line_of("conversation"), "'conversation' is true or false")
+    return Script(path, str(root["name"]), users, loaded, _load_settings(root, path), conversation)
 
 
 def find_scripts(paths: Iterable[Path]) -> list[Path]:

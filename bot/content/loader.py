@@ -57,5 +57,6 @@ def load_content(
         report_kinds=parts.report_kinds,
         audiences=parts.audiences,
         campaigns=parts.campaigns,
+        turn_signals=parts.turn_signals,
         declines=declines,
     )

@@ -75,6 +75,9 @@ class ReplyText:
     title: Localized  # short label, used on buttons
     text: Localized
     where: Location
+    # Optional: what the bot says instead when the same card would come twice in a row (a
+    # "more" button then gives the full text). Empty when the author wrote none.
+    short: Localized = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,17 @@ class RedFlag:
     family: str = "pretext"
     # A sign found by code instead of patterns (link and number anatomy, bot.core.anatomy).
     detector: str | None = None
+
+
+@dataclass(frozen=True)
+class TurnSignal:
+    """A sign of what a turn is doing in a conversation (content/conversation.yaml): a scam
+    in progress, money already paid, "should I pay?", a greeting, "then what?", "yes"..."""
+
+    id: str
+    kind: str  # one of bot.content.conversation.SIGNAL_KINDS
+    patterns: tuple[re.Pattern[str], ...]  # matched on the normalised text
+    unless: tuple[re.Pattern[str], ...] = ()  # any of these found: the signal does not count
 
 
 @dataclass(frozen=True)
@@ -165,4 +179,5 @@ class Content:
     report_kinds: dict[str, ReportKind] = field(default_factory=dict)  # in menu order
     audiences: dict[str, Audience] = field(default_factory=dict)  # in menu order
     campaigns: dict[str, Campaign] = field(default_factory=dict)  # deep-link code -> campaign
+    turn_signals: dict[str, TurnSignal] = field(default_factory=dict)
     declines: dict[str, Decline] = field(default_factory=dict)  # intents/: near misses

@@ -15,6 +15,9 @@ from bot.content.red_flags import check_red_flags, check_scam_weights
 from bot.content.replies import PLACEHOLDER, REQUIRED_UI
 from bot.content.sections import ContentParts
 
+MAX_MENU_BUTTONS = 8  # a menu's buttons, the way back included
+MENU_DOINGS = ("check",)  # "do:<name>" menu items (bot.core.responder.MENU_DOINGS)
+
 
 def check_references(
     intents: dict[str, Intent],
@@ -40,6 +43,10 @@ def check_references(
             check_placeholders(
                 text, f"replies.{reply.id}.text.{lang}", reply.where, parts, known_contacts, error
             )
+        for lang, text in reply.short.items():
+            check_placeholders(
+                text, f"replies.{reply.id}.short.{lang}", reply.where, parts, known_contacts, error
+            )
     for key, figure in parts.figures.items():
         where = parts.where[("figures", key)]
         if figure.source and figure.source not in parts.sources:
@@ -50,12 +57,22 @@ def check_references(
         for item in menu.items:
             kind, _, target = item.partition(":")
             known = intents if kind == "intent" else parts.menus if kind == "menu" else None
+            if kind == "do":
+                known = MENU_DOINGS
             if known is None or target not in known:
                 error(
                     parts.where[("menus", menu.id)],
-                    f"menu {menu.id!r} item {item!r} "
-                    "must be 'intent:<known id>' or 'menu:<known id>'",
+                    f"menu {menu.id!r} item {item!r} must be 'intent:<known id>', "
+                    f"'menu:<known id>' or 'do:<{'|'.join(MENU_DOINGS)}>'",
                 )
+            elif kind == "do" and f"menu_{target}" not in parts.ui:
+                error(parts.where[("menus", menu.id)], f"ui.menu_{target} (its label) is missing")
+        if len(menu.items) + (menu.id != "main") > MAX_MENU_BUTTONS:
+            error(
+                parts.where[("menus", menu.id)],
+                f"menu {menu.id!r} has {len(menu.items)} items: at most {MAX_MENU_BUTTONS} "
+                "buttons fit a phone screen (with the way back); split it into a sub-menu",
+            )
     for key, text in parts.ui.items():
         for lang, value in text.items():
             check_placeholders(

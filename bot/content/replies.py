@@ -29,6 +29,17 @@ REQUIRED_UI = (
     "guard_groups_only", "lang_unknown", "unknown_command",
     "ocr_reading", "ocr_read", "ocr_no_text", "ocr_report_button", "ocr_busy", "ocr_timeout",
     "ocr_too_big", "ocr_unreadable",
+    # conversations (content/conversation.yaml)
+    "more_button", "share_button", "share_text", "feedback_thanks", "insights_feedback",
+    "menu_check", "back_button", "voice_note", "photo_unread", "sub_which_township",
+    "unsub_confirm", "unsub_keep_button", "unsub_kept", "report_no_review_chat",
+    "area_more", "area_back",
+    *(f"conv_{name}" for name in (
+        "about_this_scam", "urgent_in_progress", "urgent_asked_to_pay", "urgent_asked_to_act",
+        "urgent_clicked", "urgent_again", "ask_paid", "not_paid", "should_pay_no",
+        "should_pay_why", "safe_action", "recovery_offer", "blocked", "tell_family", "share",
+        "go_police", "line_busy", "ack_fraud", "ack", "more_done", "again",
+    )),
     *(f"command_{name}" for name in (
         "start", "help", "tips", "stats", "lang", "check", "subscribe", "unsubscribe",
         "mysettings", "forget", "report", "myreports", "cancel",
@@ -39,14 +50,16 @@ REQUIRED_UI = (
 
 def read_reply(reader: SchemaReader, key: str, value: Any, line: int) -> ReplyText | None:
     what = f"replies.{key}"
-    mapping = reader.entry(value, line, what, ("title", "text"))
+    mapping = reader.mapping(value, line, what)
     if mapping is None:
         return None
+    reader.keys(mapping, ("title", "text", "short"), ("title", "text"), what)
     return ReplyText(
         key,
         reader.localized(mapping, "title", what),
         reader.localized(mapping, "text", what),
         Location(reader.path, line),
+        reader.localized(mapping, "short", what) if "short" in mapping else {},
     )
 
 

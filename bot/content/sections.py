@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.content import contacts, figures, matching, reach, red_flags, replies, report_kinds
+from bot.content import (
+    contacts,
+    conversation,
+    figures,
+    matching,
+    reach,
+    red_flags,
+    replies,
+    report_kinds,
+)
 from bot.content.model import (
     Audience,
     Campaign,
@@ -20,6 +29,7 @@ from bot.content.model import (
     ReplyText,
     ReportKind,
     Source,
+    TurnSignal,
 )
 from bot.content.reader import ContentError, SchemaReader, read_file, yaml_files
 
@@ -47,6 +57,7 @@ SECTIONS: dict[str, EntryReader] = {
     "report_kinds": report_kinds.read_report_kind,
     "audiences": reach.read_audience,
     "campaigns": reach.read_campaign,
+    "turn_signals": conversation.read_turn_signal,
 }
 
 
@@ -72,6 +83,7 @@ class ContentParts:
     report_kinds: dict[str, ReportKind] = field(default_factory=dict)
     audiences: dict[str, Audience] = field(default_factory=dict)
     campaigns: dict[str, Campaign] = field(default_factory=dict)
+    turn_signals: dict[str, TurnSignal] = field(default_factory=dict)
     # where each item was defined, for cross-reference errors
     where: dict[tuple[str, str], Location] = field(default_factory=dict)
 

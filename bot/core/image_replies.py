@@ -36,3 +36,15 @@ def no_text_reply(responder: Responder, lang: str) -> Reply:
             Button(responder.ui("menu_button", lang), "menu:main"),
         ),
     )
+
+
+def unread_media_reply(responder: Responder, media: str, lang: str) -> Reply:
+    """A photo the bot cannot read here (image checking off) or a voice note: what to do
+    instead, with a way forward (report it, type it, the menu) and 110 for emergencies."""
+    lang = responder.language(lang)
+    key = "voice_note" if media == "voice" else "photo_unread"
+    buttons = (Button(responder.ui("menu_button", lang), "menu:main"),)
+    if media != "voice":
+        report = Button(responder.ui("ocr_report_button", lang), "intent:helmet.report")
+        buttons = (report, *buttons)
+    return Reply(text=responder.ui(key, lang), lang=lang, kind=ReplyKind.NOTICE, buttons=buttons)

@@ -127,6 +127,17 @@ class ReportFlow:
         draft = Draft(Step.KIND if consented else Step.PRIVACY, lang, now)
         return ReportStep(draft, self.prompt(draft))
 
+    def start_with_media(
+        self, lang: str, consented: bool, now: float, kind: str, media: Media
+    ) -> ReportStep:
+        """A report begun by a photo whose caption describes a violation: the photo is kept
+        and the kind is set; only the privacy notice (first time) comes before "got it"."""
+        lang = self.responder.language(lang)
+        draft = Draft(Step.MEDIA if consented else Step.PRIVACY, lang, now)
+        draft = replace(draft, kind=kind, media=(media,))
+        key = "report_media_received" if consented else None
+        return ReportStep(draft, self.prompt(draft, key))
+
     def advance(self, draft: Draft, event: ReportInput, now: float) -> ReportStep:
         if event.text:  # a lone surrogate could not be stored or sent on
             event = replace(event, text=without_surrogates(event.text))
@@ -222,8 +233,8 @@ class ReportFlow:
     # -- steps -------------------------------------------------------------------------------
 
     def _privacy(self, draft: Draft, event: ReportInput) -> ReportStep:
-        if event.action == ACTION + "agree":
-            return self._to(draft, Step.KIND)
+        if event.action == ACTION + "agree":  # a report begun by a photo knows its kind
+            return self._to(draft, Step.MEDIA if draft.kind else Step.KIND)
         return ReportStep(draft, self.prompt(draft))
 
     def _kind(self, draft: Draft, event: ReportInput) -> ReportStep:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
 from bot.content.model import LANGUAGES, Content
 from bot.content.replies import PLACEHOLDER
+from bot.core.conversation import Conversation, ConversationState, Exchange
 from bot.core.decision import BlendSettings, Matcher
 from bot.core.matcher import IntentIndex, MatchSettings
 from bot.core.scam_check import ScamChecker
@@ -17,6 +19,9 @@ from bot.core.semantic import EncodeExamples, Encoder, SemanticIndex
 from bot.core.types import Button, MatchResult, Reply, ReplyKind, Turn
 
 MAX_FOLLOW_UPS = 3
+# Menu items that do something rather than show a card or a menu: "do:<name>" -> its ui text.
+MENU_DOINGS = {"check": "check_usage"}
+COUNTIES = frozenset({"baoting", "qiongzhong"})  # the places a resident may live in
 FIELD = re.compile(r"\{(\w+)\}")  # a {name} slot of a ui message, filled by the caller
 LEXICAL_SETTINGS = frozenset(MatchSettings.__dataclass_fields__)
 
@@ -56,7 +61,6 @@ class Responder:
         self.default_lang = default_lang if default_lang in LANGUAGES else "zh"
         lexical = {k: v for k, v in content.settings.items() if k in LEXICAL_SETTINGS}
         self.index = IntentIndex(content.intents, MatchSettings(**lexical), content.rewrites)
-        self.checker = ScamChecker(content, self.index)
         blend = BlendSettings.from_settings(content.settings)
         semantic = None
         if encoder is not None:
@@ -67,6 +71,8 @@ class Responder:
                 blend.semantic_sharpness,
             )
         self.matcher = Matcher(self.index, semantic, blend)
+        self.checker = ScamChecker(content, self.index, semantic)
+        self.conversation = Conversation(self)
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -77,8 +83,12 @@ class Responder:
         if result.intent:
             return self.answer(result.intent, result.lang, result)
         if result.choices:
-            return self._did_you_mean(result)
+            return self.did_you_mean(result)
         return self.fallback(result.lang, result)
+
+    def converse(self, state: ConversationState, turn: Turn, now: float) -> Exchange:
+        """Answer free text in the light of the conversation so far (bot.core.conversation)."""
+        return self.conversation.converse(state, turn, now)
 
     def command(self, name: str, lang: str) -> Reply | None:
         """The reply to a slash command, or None for a command the core does not know."""
@@ -86,8 +96,9 @@ class Responder:
         if name == "start":
             greeting = self.answer("bot.greeting", lang)
             return self.menu("main", lang, preface=greeting.text)
-        if name == "help":
-            return self.answer("bot.help", lang)
+        if name == "help":  # plain sentences, and the menu's buttons to act on them
+            help_text = self.answer("bot.help", lang).text
+            return replace(self.menu("main", lang, preface=help_text), intent="bot.help")
         if name == "tips":
             return self.answer("fraud.tips", lang)
         if name == "stats":
@@ -99,14 +110,22 @@ class Responder:
     def match(self, text: str, lang_hint: str | None = None) -> MatchResult:
         return self.matcher.match(text, self.language(lang_hint))
 
-    def answer(self, intent_id: str, lang: str, result: MatchResult | None = None) -> Reply:
+    def answer(
+        self,
+        intent_id: str,
+        lang: str,
+        result: MatchResult | None = None,
+        county: str | None = None,
+    ) -> Reply:
+        """The card; `county` (a place id, when the bot knows where the resident lives)
+        leaves out lines whose figures are all the other county's."""
         lang = self.language(lang)
         reply = self.content.replies[intent_id]
         follow_ups = self.content.intents[intent_id].follow_ups[:MAX_FOLLOW_UPS]
-        buttons = tuple(self._intent_button(i, lang) for i in follow_ups)
-        buttons += (self._menu_button("main", lang),)
+        buttons = tuple(self.intent_button(i, lang) for i in follow_ups)
+        buttons += (self.menu_button("main", lang),)
         return Reply(
-            text=self.render(reply.text[lang], lang),
+            text=self.render(reply.text[lang], lang, county),
             lang=lang,
             kind=ReplyKind.ANSWER,
             intent=intent_id,
@@ -115,12 +134,47 @@ class Responder:
             buttons=buttons,
         )
 
+    def short_answer(
+        self,
+        intent_id: str,
+        lang: str,
+        result: MatchResult | None = None,
+        county: str | None = None,
+    ) -> Reply:
+        """The card's short version (replies.<id>.short) with a "more" button for the full
+        text; the full card when the author wrote no short version."""
+        lang = self.language(lang)
+        full = self.answer(intent_id, lang, result, county)
+        short = self.content.replies[intent_id].short
+        if not short:
+            return full
+        more = Button(self.ui("more_button", lang), f"more:{intent_id}")
+        text = self.render(short[lang], lang, county)
+        return replace(full, text=text, buttons=(more, *full.buttons))
+
+    def share(self, intent_id: str, lang: str) -> Reply:
+        """A short warning to forward to family: the card's short version (or its first
+        line), the two numbers, no buttons, so it forwards cleanly."""
+        lang = self.language(lang)
+        card = self.content.replies[intent_id]
+        body = card.short.get(lang) or card.text[lang].splitlines()[0]
+        text = self.ui("share_text", lang, body=self.render(body, lang))
+        return Reply(text=text, lang=lang, kind=ReplyKind.NOTICE, intent=intent_id)
+
+    def prefaced(self, reply: Reply, first: str) -> Reply:
+        """`reply` with a line put before its text (the action or the "No" that comes first)."""
+        return replace(reply, text=f"{first}\n\n{reply.text}")
+
     def menu(self, menu_id: str, lang: str, preface: str = "") -> Reply:
         lang = self.language(lang)
         menu = self.content.menus[menu_id]
         buttons = tuple(self._item_button(item, lang) for item in menu.items)
-        if menu_id != "main":
-            buttons += (self._menu_button("main", lang),)
+        if menu_id != "main":  # the way back: to the menu that lists this one
+            back = next(
+                (m.id for m in self.content.menus.values() if f"menu:{menu_id}" in m.items),
+                "main",
+            )
+            buttons += (self.back_button(back, lang),)
         text = f"{preface}\n\n{menu.prompt[lang]}" if preface else menu.prompt[lang]
         return Reply(text=text, lang=lang, kind=ReplyKind.MENU, buttons=buttons)
 
@@ -138,7 +192,7 @@ class Responder:
 
     def notice(self, key: str, lang: str, with_menu: bool = False) -> Reply:
         lang = self.language(lang)
-        buttons = (self._menu_button("main", lang),) if with_menu else ()
+        buttons = (self.menu_button("main", lang),) if with_menu else ()
         return Reply(text=self.ui(key, lang), lang=lang, kind=ReplyKind.NOTICE, buttons=buttons)
 
     def language_menu(self, lang: str) -> Reply:
@@ -153,8 +207,14 @@ class Responder:
     def press(self, action: str, lang: str) -> Reply | None:
         """Answer a button press; None when the action is unknown (a stale or forged button)."""
         kind, _, target = action.partition(":")
-        if kind == "intent" and target in self.content.intents:
+        if kind in ("intent", "more") and target in self.content.intents:
             return self.answer(target, lang)
+        if kind == "fb":  # counted by the front end that stores it; here only thanked
+            return self.notice("feedback_thanks", lang)
+        if kind == "do" and target in MENU_DOINGS:
+            return self.notice(MENU_DOINGS[target], lang, with_menu=True)
+        if kind == "share" and target in self.content.intents:
+            return self.share(target, lang)
         if kind == "menu" and target in self.content.menus:
             return self.menu(target, lang)
         if kind == "lang" and target in LANGUAGES:
@@ -170,11 +230,17 @@ class Responder:
         # typed it) is shown as it is, never filled in again.
         return FIELD.sub(lambda slot: str(fields[slot[1]]) if slot[1] in fields else slot[0], text)
 
-    def render(self, template: str, lang: str) -> str:
-        """Fill placeholders; number each figure's source; drop lines with unset contacts."""
+    def render(self, template: str, lang: str, county: str | None = None) -> str:
+        """Fill placeholders; number each figure's source; drop lines with unset contacts,
+        and (`county` known) lines whose figures are all another county's, as long as a line
+        is left."""
         citations: list[str] = []
         lines = []
-        for line in template.splitlines():
+        template_lines = template.splitlines()
+        if county is not None:
+            kept = [line for line in template_lines if not self._other_county(line, county)]
+            template_lines = kept or template_lines
+        for line in template_lines:
             missing = [
                 key
                 for kind, key in PLACEHOLDER.findall(line)
@@ -189,6 +255,14 @@ class Responder:
             notes = "\n".join(f"[{n}] {c}" for n, c in enumerate(citations, 1))
             text = f"{text}\n\n{heading}\n{notes}"
         return text
+
+    def _other_county(self, line: str, county: str) -> bool:
+        places = {
+            self.content.figures[key].place
+            for kind, key in PLACEHOLDER.findall(line)
+            if kind == "fig" and key in self.content.figures
+        }
+        return bool(places) and county not in places and places <= COUNTIES
 
     def _fill(self, match: re.Match[str], lang: str, citations: list[str]) -> str:
         kind, key = match.groups()
@@ -210,10 +284,10 @@ class Responder:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _did_you_mean(self, result: MatchResult) -> Reply:
+    def did_you_mean(self, result: MatchResult) -> Reply:
         lang = result.lang
-        buttons = tuple(self._intent_button(i, lang) for i in result.choices)
-        buttons += (self._menu_button("main", lang),)
+        buttons = tuple(self.intent_button(i, lang) for i in result.choices)
+        buttons += (self.menu_button("main", lang),)
         return Reply(
             text=self.ui("did_you_mean", lang),
             lang=lang,
@@ -224,10 +298,10 @@ class Responder:
             buttons=buttons,
         )
 
-    def _intent_button(self, intent_id: str, lang: str) -> Button:
+    def intent_button(self, intent_id: str, lang: str) -> Button:
         return Button(self.content.replies[intent_id].title[lang], f"intent:{intent_id}")
 
-    def _menu_button(self, menu_id: str, lang: str) -> Button:
+    def menu_button(self, menu_id: str, lang: str) -> Button:
         label = (
             self.content.ui["menu_button"][lang]
             if menu_id == "main"
@@ -235,11 +309,19 @@ class Responder:
         )
         return Button(label, f"menu:{menu_id}")
 
+    def back_button(self, menu_id: str, lang: str) -> Button:
+        if menu_id == "main":
+            return self.menu_button("main", lang)
+        label = self.ui("back_button", lang, menu=self.content.menus[menu_id].label[lang])
+        return Button(label, f"menu:{menu_id}")
+
     def _item_button(self, item: str, lang: str) -> Button:
         kind, _, target = item.partition(":")
         if kind == "menu":
             return Button(self.content.menus[target].label[lang], item)
-        return self._intent_button(target, lang)
+        if kind == "do":  # "do:check": how to have a message checked
+            return Button(self.ui(f"menu_{target}", lang), item)
+        return self.intent_button(target, lang)
 
     def language(self, lang: str | None) -> str:
         """A supported language code for a hint like "zh-hans" or "en_US"; else the default."""

@@ -33,6 +33,7 @@ from bot.core.anatomy import (
 )
 from bot.core.matcher import IntentIndex
 from bot.core.normalize import has_han, traditional_to_simplified, without_surrogates
+from bot.core.semantic import SemanticIndex
 
 POINTS = {"high": 3.0, "medium": 2.0, "low": 1.0}  # a flag's vote for the scam type
 # The story names the scam type; the ask (a transfer, a code) is common to all of them.
@@ -58,6 +59,9 @@ TELLING_SIGNS = frozenset(
 # A pretext with an ask and a link is high risk however it is worded (issue 15).
 ALWAYS_HIGH = ("pretext", "ask", "link")
 TOPIC_VOTE = 0.05
+SEMANTIC_VOTE = 1.0  # as much as one low-weight flag: a tie-breaker, not the judge
+SEMANTIC_FLOOR = 0.85
+SEMANTIC_CHARS = 200
 TOPIC_CHARS = 60
 CLEAR_VOTE = 3.0  # flags this far ahead name the type alone; closer calls ask the matcher
 WINDOW = 80  # characters around a literal a match may reach: the patterns are bounded below it
@@ -240,12 +244,20 @@ def _minor(flag: RedFlag) -> bool:
 
 
 class ScamChecker:
-    def __init__(self, content: Content, index: IntentIndex | None = None) -> None:
+    def __init__(
+        self,
+        content: Content,
+        index: IntentIndex | None = None,
+        semantic: SemanticIndex | None = None,
+    ) -> None:
         self.flags: tuple[RedFlag, ...] = tuple(content.red_flags.values())
         self._literals = {p: required_literals(p) for f in self.flags for p in f.patterns}
         # The matcher knows what a message is about (贷款, 兼职, 部队采购); the flags know how
         # dangerous it is. Both vote for the scam type.
         self.index = index
+        # The semantic stage, when the model is loaded: what the message is about, in other
+        # words than the flags' (one more vote for the type, never for the risk).
+        self.semantic = semantic
         self.high = content.risk_levels.get("high", 0.9)
         self.medium = content.risk_levels.get("medium", 0.5)
         self.weights = content.scam_weights
@@ -429,6 +441,16 @@ class ScamChecker:
             return "high"
         return "medium" if probability >= self.medium else "low"
 
+    def _semantic_votes(self, text: str, votes: dict[str, float]) -> None:
+        """Each scam type's closeness to the message's opening, by the sentence model."""
+        if self.semantic is None or self.index is None:
+            return
+        scores, _ = self.semantic.scores(text[:SEMANTIC_CHARS].strip())
+        for intent, score in zip(self.index.intent_ids, scores, strict=True):
+            if intent.startswith("fraud.") and intent not in GENERIC_TYPES:
+                closeness = max(0.0, (float(score) - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR))
+                votes[intent] = votes.get(intent, 0.0) + SEMANTIC_VOTE * closeness
+
     def check(self, text: str) -> ScamCheck:
         folded = fold(text)
         ends = [m.end() for m in _SENTENCE_END.finditer(folded)]
@@ -448,6 +470,8 @@ class ScamChecker:
             for intent, score in self.index.scores(text[:TOPIC_CHARS])[:3]:
                 if intent.startswith("fraud.") and intent not in GENERIC_TYPES:
                     votes[intent] = votes.get(intent, 0.0) + TOPIC_VOTE * score
+        if self.semantic is not None and self.index is not None and risk != "low":
+            self._semantic_votes(text, votes)
         # The type with most points; on a tie, the flag listed first in the content wins.
         scam_type = max(votes, key=lambda t: votes[t]) if votes and risk != "low" else None
         contact = has_bare_contact(folded) or any(self.by_id[h.id].family == "link" for h in hits)

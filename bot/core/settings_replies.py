@@ -89,15 +89,39 @@ def audience_menu(responder: Responder, subscription: Subscription, lang: str) -
     )
 
 
-def area_menu(responder: Responder, lang: str) -> Reply:
+AREAS_PER_PAGE = 6  # with "more" and the way back: at most 8 buttons on a phone
+
+
+def area_menu(responder: Responder, lang: str, county: str | None = None, page: int = 0) -> Reply:
+    """The township picker, a phone screen at a time: all townships or a county first, then
+    that county's townships, six a page, with "more" and a way back."""
     lang = responder.language(lang)
-    areas = [
-        Button(names[lang], f"sub:area:{area}") for area, names in responder.content.areas.items()
-    ]
-    buttons = (Button(responder.ui("area_any", lang), "sub:area:all"), *areas)
+    areas = responder.content.areas
+    counties = list(dict.fromkeys(area.partition(".")[0] for area in areas))
+    if county not in counties:
+        buttons = (
+            Button(responder.ui("area_any", lang), "sub:area:all"),
+            *(Button(_county_label(responder, c, lang), f"sub:areas:{c}:0") for c in counties),
+        )
+    else:
+        towns = [a for a in areas if a.partition(".")[0] == county]
+        pages = max(1, -(-len(towns) // AREAS_PER_PAGE))
+        page = min(max(page, 0), pages - 1)
+        shown = towns[page * AREAS_PER_PAGE : (page + 1) * AREAS_PER_PAGE]
+        buttons = tuple(Button(areas[a][lang], f"sub:area:{a}") for a in shown)
+        if page + 1 < pages:
+            more = Button(responder.ui("area_more", lang), f"sub:areas:{county}:{page + 1}")
+            buttons += (more,)
+        back = f"sub:areas:{county}:{page - 1}" if page else "sub:areas"
+        buttons += (Button(responder.ui("area_back", lang), back),)
     return Reply(
         text=responder.ui("area_prompt", lang), lang=lang, kind=ReplyKind.MENU, buttons=buttons
     )
+
+
+def _county_label(responder: Responder, county: str, lang: str) -> str:
+    label = responder.content.ui.get(f"area_county_{county}")
+    return label[lang] if label else county
 
 
 def stored_data(

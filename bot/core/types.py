@@ -19,7 +19,10 @@ class Button:
     """A button offered under a reply. `action` is what pressing it asks the core for."""
 
     label: str
-    action: str  # "intent:<id>", "menu:<id>" or "lang:<code>"
+    # "intent:<id>", "more:<id>" (the full card after its short version), "share:<id>" (a
+    # warning to forward), "fb:up:<id>" / "fb:down:<id>" (was this helpful?), "menu:<id>",
+    # "lang:<code>"
+    action: str
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Turn:
 
     text: str
     lang_hint: str | None = None  # the resident's chosen or platform language, if any
+    county: str | None = None  # where the resident lives, if known (their alert township)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,13 @@ class MatchResult:
         return self.intent or (self.choices[0] if self.choices else None)
 
 
+# Conversation signals whose reply goes out as it is, before any paste check or action: the
+# urgent ones, and a greeting (a resident talking to the bot, not a pasted message).
+AS_IS_SIGNALS = frozenset(
+    {"paid", "clicked", "in_progress", "asked_to_pay", "asked_to_act", "should_pay", "greeting"}
+)
+
+
 @dataclass(frozen=True)
 class Reply:
     text: str
@@ -59,3 +70,10 @@ class Reply:
     runner_up: str | None = None
     choices: tuple[str, ...] = ()
     buttons: tuple[Button, ...] = field(default_factory=tuple)
+    # The conversation signal this reply acted on (paid, in_progress, should_pay, ...), None
+    # for a plain lookup: a front end sends such a reply as it is, before any paste check.
+    signal: str | None = None
+
+    @property
+    def as_is(self) -> bool:
+        return self.signal in AS_IS_SIGNALS

@@ -99,6 +99,19 @@ CREATE TABLE IF NOT EXISTS report_quota (         -- reports submitted today, fo
     PRIMARY KEY (user_id, day)
 );
 CREATE INDEX IF NOT EXISTS reports_delivery ON reports (delivery, id);
+CREATE TABLE IF NOT EXISTS conversations (        -- bot.store.conversations: per chat, no words
+    chat_id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL,                     -- who spoke last, for /forget
+    state TEXT NOT NULL,                          -- JSON of bot.core.conversation.ConversationState
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (             -- "was this helpful?" per card: counts only
+    day TEXT NOT NULL,                            -- YYYY-MM-DD (UTC)
+    intent TEXT NOT NULL,
+    up INTEGER NOT NULL DEFAULT 0,
+    down INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, intent)
+);
 """
 # Columns added after a table was first released: CREATE TABLE IF NOT EXISTS leaves an
 # older file's table as it was, so each is added to it on opening (with its default).

@@ -23,6 +23,7 @@ from bot.content.model import LANGUAGES
 from bot.core.responder import Responder
 from bot.models.ocr import available as ocr_available
 from bot.store.campaigns import SqliteCampaignStore
+from bot.store.conversations import SqliteConversationStore, SqliteFeedbackStore
 from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
 from bot.store.insights import SqliteInsightsStore
@@ -138,6 +139,8 @@ def build_application(
         {
             handlers.RESPONDER: responder,
             handlers.STORE: SqlitePreferenceStore(database),
+            handlers.CONVERSATIONS: SqliteConversationStore(database),
+            handlers.FEEDBACK: SqliteFeedbackStore(database),
             subscriptions.SUBSCRIPTIONS: SqliteSubscriptionStore(database),
             broadcasts.OUTBOX: Outbox(database),
             admin.SETTINGS: settings,
@@ -152,7 +155,7 @@ def build_application(
             # Intents that act rather than answer: "我要订阅" subscribes, "怎么举报" starts one.
             handlers.INTENT_ACTIONS: {
                 "bot.subscribe": subscriptions.subscribe,
-                "bot.unsubscribe": subscriptions.unsubscribe,
+                "bot.unsubscribe": subscriptions.confirm_unsubscribe,  # asks first
                 "helmet.report": reports.on_report_question,
                 suggestions.PETITION: suggestions.on_petition,  # with "write a suggestion"
             },
@@ -215,6 +218,7 @@ def build_application(
     application.add_handler(
         CallbackQueryHandler(suggestions.on_suggestion_button, pattern=r"^sugg:")
     )
+    application.add_handler(CallbackQueryHandler(handlers.on_feedback_button, pattern=r"^fb:"))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_handler(
         MessageHandler(

@@ -6,18 +6,23 @@ No decision is made here that the core could make: these functions only translat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ContextTypes
 
 from bot.broadcast.telegram_errors import retry_seconds
 from bot.core.command_replies import lang_command, unknown_command
+from bot.core.conversation import ConversationState
+from bot.core.image_replies import unread_media_reply
 from bot.core.responder import Responder
 from bot.core.types import Reply, ReplyKind, Turn
+from bot.store.conversations import SqliteConversationStore
 from bot.store.preferences import PreferenceStore
 from bot.telegram.replies import keyboard, split_text
 
@@ -26,6 +31,8 @@ log = logging.getLogger(__name__)
 RESPONDER = "responder"  # bot_data key; a reload swaps the whole Responder at once
 STORE = "preferences"
 INSIGHTS = "insights"
+CONVERSATIONS = "conversations"  # bot_data key: each chat's ConversationState
+FEEDBACK = "feedback"  # bot_data key: "was this helpful?" counts per card
 # bot_data keys for behaviour other modules provide, wired in bot.telegram.app:
 PASTE_CHECK = "paste_check"  # (looks_received(text), reply_with_check(update, ctx, msg, result))
 INTENT_ACTIONS = "intent_actions"  # intent id -> a handler that acts rather than answers
@@ -42,6 +49,44 @@ def responder_of(context: ContextTypes.DEFAULT_TYPE) -> Responder:
 
 def store_of(context: ContextTypes.DEFAULT_TYPE) -> PreferenceStore:
     return context.bot_data[STORE]
+
+
+def conversations_of(context: ContextTypes.DEFAULT_TYPE) -> SqliteConversationStore | None:
+    return context.bot_data.get(CONVERSATIONS)
+
+
+COUNTY_OF_AREA = {"bt": "baoting", "qz": "qiongzhong"}  # content/areas.yaml id prefixes
+
+
+def resident_county(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The county of the township this chat chose for alerts, if any."""
+    store, chat = context.bot_data.get("subscriptions"), update.effective_chat  # SUBSCRIPTIONS
+    subscription = store.get(chat.id) if store is not None and chat is not None else None
+    area = getattr(subscription, "area", None) or ""
+    return COUNTY_OF_AREA.get(area.partition(".")[0])
+
+
+def conversation_clock(context: ContextTypes.DEFAULT_TYPE) -> float:
+    """Now, by the conversation store's clock (a test moves it to expire a conversation)."""
+    store = conversations_of(context)
+    return store.clock() if store is not None else time.time()
+
+
+async def load_conversation(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> ConversationState:
+    store, chat = conversations_of(context), update.effective_chat
+    if store is None or chat is None:
+        return ConversationState()
+    return await asyncio.to_thread(store.get, chat.id)
+
+
+async def save_conversation(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: ConversationState
+) -> None:
+    store, chat, user = conversations_of(context), update.effective_chat, update.effective_user
+    if store is not None and chat is not None:
+        await asyncio.to_thread(store.put, chat.id, user.id if user else chat.id, state)
 
 
 def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
@@ -186,13 +231,22 @@ async def answer_text(
 ) -> None:
     """Answer what a resident wrote: a message's text, or a photo's caption."""
     responder = responder_of(context)
-    reply = responder.respond(Turn(text, lang_hint=user_language(update, context)))
+    state = await load_conversation(update, context)
+    turn = Turn(
+        text, lang_hint=user_language(update, context), county=resident_county(update, context)
+    )
+    exchange = responder.converse(state, turn, conversation_clock(context))
+    reply = exchange.reply
+    await save_conversation(update, context, exchange.state)
     # What the matcher made of it, for /insights, even when the scam check answers instead.
     insights = context.bot_data.get(INSIGHTS)
     if insights is not None:
         await asyncio.to_thread(insights.record, text, reply.intent, reply.kind.value)
     paste_check = context.bot_data.get(PASTE_CHECK)
-    if not _is_group(update) and text and paste_check is not None and paste_check[0](text):
+    # A conversation signal (still on the call, already paid, "should I pay?") is answered as
+    # it is: the action first, whatever else the text looks like.
+    pasted = not reply.as_is and paste_check is not None and paste_check[0](text)
+    if not _is_group(update) and text and pasted and paste_check is not None:
         # A long paste or a text with a link is most likely a message they received: check
         # it, unless it is harmless and the resident was really asking about a topic.
         result = responder.checker.check(text)
@@ -201,7 +255,7 @@ async def answer_text(
         if result.risk != "low" or result.contact or reply.kind is not ReplyKind.ANSWER:
             await paste_check[1](update, context, message, result)
             return
-    action = intent_actions(context).get(reply.intent or "")
+    action = None if reply.as_is else intent_actions(context).get(reply.intent or "")
     if action is not None:  # "我要订阅" does what /subscribe does
         await action(update, context, message)
         return
@@ -224,9 +278,15 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if message.caption and message.caption.strip():
         await answer_text(update, context, message, message.caption)
         return
-    reply = responder_of(context).notice(
-        "non_text", user_language(update, context) or "", with_menu=True
-    )
+    lang = user_language(update, context) or ""
+    if message.voice or message.audio or message.video_note:
+        reply = unread_media_reply(responder_of(context), "voice", lang)
+    elif message.photo or ((message.document and message.document.mime_type) or "").startswith(
+        "image/"
+    ):
+        reply = unread_media_reply(responder_of(context), "photo", lang)
+    else:
+        reply = responder_of(context).notice("non_text", lang, with_menu=True)
     await send_reply(message, reply)
 
 
@@ -250,8 +310,59 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     reply = responder_of(context).press(action, lang)
     if reply is None:  # a stale button from old content, or forged callback data
         reply = responder_of(context).menu("main", lang)
+    if reply.intent and kind in ("intent", "more"):  # the card shown, for the next turn
+        now = conversation_clock(context)
+        state = (await load_conversation(update, context)).fresh(now)
+        await save_conversation(update, context, state.showing(reply.intent, "full", now))
     if isinstance(query.message, Message):
+        menu = reply.kind is ReplyKind.MENU and is_menu(responder_of(context), query.message)
+        if menu and await edit_in_place(query.message, reply):
+            return  # a menu replaces the menu it was chosen from: no pile of menus
         await send_reply(query.message, reply)
+
+
+def is_menu(responder: Responder, message: Message) -> bool:
+    """A menu the bot sent (its text ends with a menu's prompt), not a card: a card stays
+    where it is when a button under it is pressed."""
+    text = message.text or ""
+    prompts = (p for m in responder.content.menus.values() for p in m.prompt.values())
+    return bool(text) and message.reply_markup is not None and any(map(text.endswith, prompts))
+
+
+async def edit_in_place(message: Message, reply: Reply) -> bool:
+    """Show a menu in the menu message whose button was pressed; False when it cannot be
+    edited, so it is sent instead."""
+    if len(split_text(reply.text)) > 1:
+        return False
+    try:
+        await with_retries(lambda: message.edit_text(reply.text, reply_markup=keyboard(reply)))
+    except BadRequest:  # too old, deleted, or unchanged: send it as a new message
+        return False
+    return True
+
+
+async def on_feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍 / 👎 under a card: counted for its intent (no text, no user), thanked, and the two
+    buttons taken off that message so one answer is rated once."""
+    query = update.callback_query
+    if query is None:
+        return
+    _, _, rest = (query.data or "").partition(":")
+    vote, _, intent = rest.partition(":")
+    responder, lang = responder_of(context), user_language(update, context) or ""
+    store = context.bot_data.get(FEEDBACK)
+    if store is not None and vote in ("up", "down") and intent in responder.content.intents:
+        await asyncio.to_thread(store.count, intent, vote == "up")
+    await query.answer(responder.ui("feedback_thanks", responder.language(lang)))
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        rows = [
+            [b for b in row if not (b.callback_data or "").startswith("fb:")]
+            for row in message.reply_markup.inline_keyboard
+        ]
+        kept = InlineKeyboardMarkup([row for row in rows if row])
+        with contextlib.suppress(BadRequest):  # the message is too old to edit: no matter
+            await message.edit_reply_markup(kept)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -13,7 +13,7 @@ from bot.numbers import ascii_whole_number
 from bot.store.insights import MAX_SUMMARY_DAYS
 from bot.telegram.admin import admin_command
 from bot.telegram.campaigns import CAMPAIGNS
-from bot.telegram.handlers import INSIGHTS, responder_of, send_reply
+from bot.telegram.handlers import FEEDBACK, INSIGHTS, responder_of, send_reply
 
 DEFAULT_DAYS = 30
 
@@ -31,5 +31,7 @@ async def on_insights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     visits = context.bot_data.get(CAMPAIGNS)
     if visits is not None:
         summary = replace(summary, campaigns=visits.summary(days))
-    text = insights_text(responder_of(context), summary, lang)
+    feedback = context.bot_data.get(FEEDBACK)
+    votes = feedback.summary(days) if feedback is not None else None
+    text = insights_text(responder_of(context), summary, lang, votes)
     await send_reply(message, Reply(text, lang, ReplyKind.NOTICE))

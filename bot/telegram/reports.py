@@ -27,7 +27,6 @@ from bot.core.report_flow import (
     china_day,
 )
 from bot.core.report_replies import report_list
-from bot.core.types import ReplyKind, Turn
 from bot.store.reports import ReportStore
 from bot.telegram.admin import SETTINGS
 from bot.telegram.handlers import (
@@ -79,11 +78,14 @@ async def start_report(
         return
     settings: Settings = context.bot_data[SETTINGS]
     flow, lang = flow_of(context), user_language(update, context) or ""
-    if asked or settings.review_chat is None:
-        # How reporting works (and the bureau's other channels, when configured) first;
-        # without a review chat nobody would read a report, so that is all they get.
+    if settings.review_chat is None:
+        # Nobody would read a report: the channels that do exist, named.
+        await send_reply(message, responder_of(context).notice("report_no_review_chat", lang))
+        return
+    if asked:
+        # How reporting works (and the bureau's other channels, when configured) first.
         await send_reply(message, responder_of(context).answer("helmet.report", lang))
-        if settings.review_chat is None or chat.type != ChatType.PRIVATE:
+        if chat.type != ChatType.PRIVATE:
             return
     if await reply_private_only(update, context, "report_private_only"):
         return
@@ -99,6 +101,33 @@ async def start_report(
     if step.draft is not None and step.reply is not None:
         store.save_draft(user.id, step.draft)
         await send_reply(message, step.reply)
+
+
+async def start_report_with_photo(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, kind: str
+) -> bool:
+    """A photo whose caption describes a violation: a report of `kind` with that photo in
+    it. False when no report can be taken here (no review chat, a group, the daily limit
+    reached), so the caller answers the caption instead."""
+    user, chat = update.effective_user, update.effective_chat
+    settings: Settings = context.bot_data[SETTINGS]
+    if user is None or chat is None or chat.type != ChatType.PRIVATE:
+        return False
+    if settings.review_chat is None or kind not in responder_of(context).content.report_kinds:
+        return False
+    store, flow, now = reports_of(context), flow_of(context), time.time()
+    if _over_daily_limit(context, user.id, now):
+        return False
+    event = _report_input(message)
+    if event.media is None:
+        return False
+    lang = user_language(update, context) or ""
+    step = flow.start_with_media(lang, store.has_consented(user.id), now, kind, event.media)
+    if step.draft is None or step.reply is None:
+        return False
+    store.save_draft(user.id, replace(step.draft, last_message_id=message.message_id))
+    await send_reply(message, step.reply)
+    return True
 
 
 async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -145,8 +174,8 @@ async def on_report_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 def _is_other_question(context: ContextTypes.DEFAULT_TYPE, text: str, lang: str) -> bool:
-    reply = responder_of(context).respond(Turn(text, lang_hint=lang))
-    return reply.kind is ReplyKind.ANSWER and reply.intent not in intent_actions(context)
+    intent = responder_of(context).match(text, lang).intent
+    return intent is not None and intent not in intent_actions(context)
 
 
 async def on_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -17,10 +17,11 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot.config import Settings
+from bot.core.conversation import report_kind_of_caption
 from bot.core.image_replies import image_check_reply, no_text_reply
 from bot.core.types import Reply, ReplyKind, Turn
 from bot.models.ocr import NotAnImage, image_size
-from bot.telegram import handlers
+from bot.telegram import handlers, reports
 from bot.telegram.admin import SETTINGS
 from bot.telegram.handlers import (
     intent_actions,
@@ -65,6 +66,9 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None:
         return
     caption = (message.caption or "").strip()
+    kind = report_kind_of_caption(responder_of(context), caption) if caption else None
+    if kind is not None and await reports.start_report_with_photo(update, context, message, kind):
+        return  # "这个人骑摩托车不戴头盔": a report, with this photo in it
     if caption and _caption_acts(update, context, caption):
         await handlers.answer_text(update, context, message, caption)
         return

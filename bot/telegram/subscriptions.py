@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from telegram import Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ContextTypes
 
+from bot.core.conversation import asks_for_own_township, township_named
 from bot.core.records import TOPICS
 from bot.core.settings_replies import (
     area_menu,
@@ -15,8 +17,11 @@ from bot.core.settings_replies import (
     stored_data,
     subscription_status,
 )
+from bot.core.types import Button, Reply, ReplyKind
 from bot.store.subscriptions import SubscriptionStore
 from bot.telegram.handlers import (
+    conversations_of,
+    edit_in_place,
     reply_private_only,
     responder_of,
     send_reply,
@@ -60,11 +65,23 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, message:
     if not await _may_manage(update, context):
         await _refuse_non_admin(update, context, message)
         return
-    lang = responder_of(context).language(user_language(update, context))
+    responder = responder_of(context)
+    lang = responder.language(user_language(update, context))
     subscription = subscriptions_of(context).subscribe(chat.id, user.id, lang)
+    # Subscribing by words: the township they name, or the question which one.
+    words = "" if (message.text or "").startswith("/") else message.text or ""
+    area = township_named(responder, words) if words else None
+    if area is not None:
+        subscriptions_of(context).set_area(chat.id, area)
+        subscription = subscriptions_of(context).get(chat.id) or subscription
+    if area is None and words and asks_for_own_township(responder, words):
+        # "我们镇上的": subscribed, and the one question left, in one message
+        text = f"{responder.ui('sub_done', lang)}\n{responder.ui('sub_which_township', lang)}"
+        await send_reply(message, replace(area_menu(responder, lang), text=text))
+        return
     await send_reply(
         message,
-        subscription_status(responder_of(context), subscription, lang, preface_key="sub_done"),
+        subscription_status(responder, subscription, lang, preface_key="sub_done"),
     )
 
 
@@ -79,6 +96,26 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, messag
     lang = user_language(update, context) or ""
     key = "sub_removed" if removed else "sub_none"
     await send_reply(message, responder_of(context).notice(key, lang))
+
+
+async def confirm_unsubscribe(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message
+) -> None:
+    """Unsubscribing by words ("怎么取消") asks first; /unsubscribe itself does it at once."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    responder = responder_of(context)
+    lang = responder.language(user_language(update, context))
+    if subscriptions_of(context).get(chat.id) is None:
+        await send_reply(message, responder.notice("sub_none", lang))
+        return
+    buttons = (
+        Button(responder.ui("unsubscribe_button", lang), "sub:off"),
+        Button(responder.ui("unsub_keep_button", lang), "sub:keep"),
+    )
+    reply = Reply(responder.ui("unsub_confirm", lang), lang, ReplyKind.NOTICE, buttons=buttons)
+    await send_reply(message, reply)
 
 
 async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -113,6 +150,9 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = user_language(update, context) or ""
     subscriptions_of(context).forget_user(user.id)
     store_of(context).forget(user.id)
+    conversations = conversations_of(context)
+    if conversations is not None:
+        conversations.forget_user(user.id)
     await forget_reports(context, user.id)
     await forget_suggestions(context, user.id)
     log.info("a resident asked to be forgotten; their data was deleted")
@@ -132,8 +172,17 @@ async def on_subscription_button(update: Update, context: ContextTypes.DEFAULT_T
     if action == "off":
         await unsubscribe(update, context, query.message)
         return
-    if action == "areas":
-        await send_reply(query.message, area_menu(responder, lang))
+    if action == "keep":
+        await send_reply(query.message, responder.notice("unsub_kept", lang))
+        return
+    if action == "areas" or action.startswith("areas:"):  # areas[:<county>:<page>]
+        _, _, where = action.partition(":")
+        county, _, page = where.partition(":")
+        menu = area_menu(responder, lang, county or None, int(page) if page.isdigit() else 0)
+        # moving within the picker edits it in place; opening it is a new message
+        if query.message.text == menu.text and await edit_in_place(query.message, menu):
+            return
+        await send_reply(query.message, menu)
         return
     subscription = store.get(chat.id)
     if subscription is None:
