@@ -31,6 +31,7 @@ from bot.telegram.admin import SETTINGS, is_reviewer
 from bot.telegram.delivery import QueuedDelivery, delete_messages
 from bot.telegram.handlers import (
     RESPONDER,
+    resident_county,
     responder_of,
     send_reply,
     user_language,
@@ -398,14 +399,19 @@ async def on_cancel_button(
 
 async def on_petition(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
     """ "我有个建议", "how do I raise a problem": the answer on how the bureau listens, with a
-    button to write the suggestion here and now (while suggestions are on)."""
+    button to write the suggestion here and now (while suggestions are on). Typed, it is the
+    card a conversation shows (with "was this helpful?"); pressed, the card a button shows."""
     responder = responder_of(context)
     lang = _lang(update, context)
-    if update.callback_query is None and message.text:  # answered in the question's language
-        read = responder.index.read(message.text)
-        if read.units and any(c.isalpha() for c in message.text):
+    typed = update.callback_query is None
+    text = (message.text or message.caption or "") if typed else ""
+    if text:  # answered in the question's language
+        read = responder.index.read(text)
+        if read.units and any(c.isalpha() for c in text):
             lang = read.lang
-    reply = responder.answer(PETITION, lang)
+    reply = responder.answer(PETITION, lang, county=resident_county(update, context))
+    if typed:
+        reply = responder.conversation.with_share_and_feedback(reply)
     if _settings(context).suggestions_chat is not None:
         write = Button(responder.ui("suggest_button", lang), f"{replies.ACTION}start")
         reply = replace(reply, buttons=(write, *reply.buttons))
