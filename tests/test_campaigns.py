@@ -5,6 +5,7 @@ code as a PNG."""
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import segno
 from PIL import Image
 
 from bot.authoring.fake_api import FakeBotApi
-from bot.authoring.fake_updates import text_update
+from bot.authoring.fake_updates import callback_update, text_update
 from bot.cli import main
 from bot.config import ConfigError, Settings
 from bot.content.loader import load_content
@@ -62,6 +63,30 @@ async def test_codes_are_counted_per_day_without_user_ids(
     assert "Visits from campaign links, last 7 days:" in printed
     assert "3× qz-orange-box Anti-fraud cards in Qiongzhong green-orange boxes" in printed
     assert printed.index("Busiest topics") < printed.index("Visits from campaign links")
+
+
+async def test_insights_shows_campaign_visits_next_to_answer_feedback(
+    responder: Responder,
+) -> None:
+    """Issue 16's 👍 / 👎 counts and issue 19's campaign visits share one /insights."""
+    api = FakeBotApi()
+    settings = Settings(token=TEST_TOKEN, admins=frozenset({ADMIN}), ocr=False)
+    app = build_application(settings, responder, Database(":memory:"), request=api)
+    async with app:
+        await app.process_update(text_update(app.bot, "/start qz-orange-box"))
+        await app.process_update(
+            text_update(app.bot, "有人打电话说我涉嫌洗钱，让我把钱转到安全账户")
+        )
+        markup = api.sent()[-1]["reply_markup"]
+        markup = json.loads(markup) if isinstance(markup, str) else markup
+        votes = [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
+        up = next(v for v in votes if v.startswith("fb:up:"))
+        await app.process_update(callback_update(app.bot, up, reply_markup=markup))
+        await app.process_update(text_update(app.bot, "/insights", user_id=ADMIN))
+        summary = api.sent()[-1]["text"]
+    assert f"{up.removeprefix('fb:up:')}: 👍 1 · 👎 0" in summary
+    assert "1× qz-orange-box 琼中绿橙包装箱反诈提示卡" in summary
+    assert summary.index("有帮助吗") < summary.index("宣传材料链接")
 
 
 def _tables_holding(database: Database, values: tuple[int, ...]) -> list[str]:
