@@ -225,18 +225,15 @@ class _Conversation:
         message["message_id"] = message_id
         return message
 
-    def _show(self, chat_id: int, message_id: int, text: str) -> None:
-        """A message the chat shows now: a menu edited in place shows its new text only."""
-        shown = [(mid, t) for mid, t in self.shown.get(chat_id, []) if mid != message_id]
-        self.shown[chat_id] = [*shown, (message_id, text)]
-
     def _remember_buttons(self) -> None:
         for call in self.api.calls:
-            if call.shows_message and call.result:
+            if call.shows_message and call.method != "editMessageText" and call.result:
                 results = call.result if isinstance(call.result, list) else [call.result]
                 for result in results:
                     if isinstance(result, dict) and "message_id" in result:
-                        self._show(call.chat_id, int(result["message_id"]), _shown(call))
+                        self.shown.setdefault(call.chat_id, []).append(
+                            (int(result["message_id"]), _shown(call))
+                        )
             labels = _labels(call.params) if call.shows_message else []
             if labels:
                 message_id = call.result.get("message_id") if call.result else None
