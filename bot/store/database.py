@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS subscribers (
     lang TEXT NOT NULL,
     topics TEXT NOT NULL,          -- ",fraud,traffic,safety," so LIKE '%,fraud,%' selects
     area TEXT,                     -- a township id from content/areas.yaml, or NULL for all
+    audiences TEXT NOT NULL DEFAULT ',',  -- ",merchants,students," (content/audiences.yaml)
     active INTEGER NOT NULL DEFAULT 1,
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL
@@ -114,7 +115,10 @@ CREATE TABLE IF NOT EXISTS feedback (             -- "was this helpful?" per car
 """
 # Columns added after a table was first released: CREATE TABLE IF NOT EXISTS leaves an
 # older file's table as it was, so each is added to it on opening (with its default).
-ADDED_COLUMNS = (("reports", "delivery_attempts", "INTEGER NOT NULL DEFAULT 0"),)
+ADDED_COLUMNS = (
+    ("reports", "delivery_attempts", "INTEGER NOT NULL DEFAULT 0"),
+    ("subscribers", "audiences", "TEXT NOT NULL DEFAULT ','"),  # issue 19: audience groups
+)
 
 
 MEMORY = ":memory:"
