@@ -301,7 +301,8 @@ def cmd_broadcast(
     from bot.store.database import Database
 
     try:
-        alert = load_alert(Path(args.alert), set(responder.content.areas))
+        content = responder.content
+        alert = load_alert(Path(args.alert), set(content.areas), set(content.audiences))
     except AlertError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -314,6 +315,10 @@ def cmd_broadcast(
         print(
             f"alert {alert.id}: {outbox.audience_size(alert)} subscriber(s) would get it", file=out
         )
+        from bot.telegram.broadcasts import audience_lines
+
+        if groups := audience_lines(responder, outbox, alert, "en"):
+            print(groups, file=out)
         print(f"--- zh ---\n{alert.render('zh')}\n--- en ---\n{alert.render('en')}", file=out)
         return 0
     if not settings.token:
@@ -335,14 +340,64 @@ def cmd_broadcast(
 def cmd_insights(
     args: argparse.Namespace, settings: Settings, responder: Responder, out: TextIO
 ) -> int:
+    from dataclasses import replace
+
     from bot.core.insight_replies import insights_text
+    from bot.store.campaigns import SqliteCampaignStore
     from bot.store.database import Database
     from bot.store.insights import SqliteInsightsStore
 
     database = Database(settings.db_path, create=False)
     store = SqliteInsightsStore(database, settings.insights_days)
     summary = store.summary(args.days, top=args.top)
+    visits = SqliteCampaignStore(database, settings.insights_days).summary(args.days)
+    summary = replace(summary, campaigns=visits)
     print(insights_text(responder, summary, args.lang or responder.default_lang), file=out)
+    return 0
+
+
+def campaign_link(username: str, code: str) -> str:
+    """The Telegram deep link that opens the bot with the campaign's code."""
+    return f"https://t.me/{username}?start={code}"
+
+
+def cmd_campaign_link(
+    args: argparse.Namespace, settings: Settings, responder: Responder, out: TextIO
+) -> int:
+    """Print a campaign's link and write its QR code as a PNG, for print materials."""
+    from pathlib import Path
+
+    import segno
+
+    campaigns = responder.content.campaigns
+    campaign = campaigns.get(args.code)
+    if campaign is None:
+        known = ", ".join(campaigns) or "none (content/campaigns.yaml defines them)"
+        print(f"unknown campaign {args.code!r}; known: {known}", file=sys.stderr)
+        return 2
+    username = args.bot or settings.bot_username
+    if not username:
+        print(
+            "ANTIFRAUD_BOT_USERNAME is not set: set it to the bot's Telegram username "
+            "(or pass --bot)",
+            file=sys.stderr,
+        )
+        return 2
+    link = campaign_link(username, campaign.code)
+    target = Path(args.out or f"{campaign.code}.png")
+    qr = segno.make(link, error="m")  # M: about 15% of the code may be damaged or dirty
+    try:
+        qr.save(target, kind="png", scale=args.scale, border=4)
+    except OSError as exc:
+        print(f"cannot write {str(target)!r}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    size = (qr.symbol_size(scale=args.scale, border=4))[0]
+    print(link, file=out)
+    print(
+        f"{campaign.name['en']} ({campaign.county}): QR code written to {target} "
+        f"({size}x{size} px)",
+        file=out,
+    )
     return 0
 
 
@@ -484,6 +539,18 @@ def _bounded(low: int, high: int) -> Callable[[str], int]:
     return whole_number
 
 
+def _bot_username(text: str) -> str:
+    """An argparse type: a Telegram bot username, with or without its @."""
+    from bot.config import BOT_USERNAME
+
+    name = text.removeprefix("@")
+    if not BOT_USERNAME.fullmatch(name) or not name.lower().endswith("bot"):
+        raise argparse.ArgumentTypeError(
+            f"must be a bot's username (5-32 letters, digits or _, ending in 'bot'), not {text!r}"
+        )
+    return name
+
+
 def _text_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", nargs="*")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -522,6 +589,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     insights.add_argument("--top", type=_bounded(1, 1000), default=10, help="rows per list")
     insights.add_argument("--lang", choices=["zh", "en"])
+    link = sub.add_parser(
+        "campaign-link", help="a campaign's deep link and its QR code as a PNG, for print"
+    )
+    link.add_argument("code", help="a campaign code from content/campaigns.yaml")
+    link.add_argument(
+        "--bot", type=_bot_username, help="the bot's username (or ANTIFRAUD_BOT_USERNAME)"
+    )
+    link.add_argument("--out", help="the PNG file to write (default: CODE.png)")
+    link.add_argument(
+        "--scale", type=_bounded(1, 100), default=10, help="pixels per QR module (default 10)"
+    )
     status = sub.add_parser("broadcast-status", help="progress of a broadcast")
     status.add_argument("alert_id")
     reports = sub.add_parser("reports", help="citizen reports: the review queue and states")
@@ -598,6 +676,8 @@ def _dispatch(
         return cmd_check(args, responder, out, inp)
     if command == "insights":
         return cmd_insights(args, settings, responder, out)
+    if command == "campaign-link":
+        return cmd_campaign_link(args, settings, responder, out)
     if command == "broadcast":
         return cmd_broadcast(args, settings, responder, out, request)
     if not hasattr(args, "lang"):

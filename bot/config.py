@@ -124,18 +124,29 @@ class Settings:
     ocr_max_mb: int = 10  # larger picture files are refused before they are fetched
     ocr_max_megapixels: int = 20  # ... and larger pictures before they are read
     guard_photos: bool = False  # the group guard reads photos too (each costs CPU)
+    # Residents' suggestions (README, "Suggestions"): where they go, the limits
+    suggestions_chat: int | None = None  # None turns /suggest off (it says so)
+    suggestion_daily_limit: int = 3  # suggestions per resident per day (China time)
+    suggestion_days: int = 180  # how long the bot keeps a suggestion and its answers
+    bot_username: str | None = None  # for campaign links (t.me/<bot>?start=<code>)
 
     def __repr__(self) -> str:  # never print the token, even by accident
         return f"Settings(token={'***' if self.token else None}, base_url={self.base_url!r}, ...)"
 
     def warnings(self) -> list[str]:
         """Settings that are valid but probably not what the operator meant."""
+        found = []
         if self.review_chat is not None and not self.reviewers:
-            return [
+            found.append(
                 "ANTIFRAUD_REVIEW_CHAT is set but neither ANTIFRAUD_REVIEWERS nor "
                 "ANTIFRAUD_ADMINS names anyone: nobody can accept or reject reports"
-            ]
-        return []
+            )
+        if self.suggestions_chat is not None and not self.reviewers:
+            found.append(
+                "ANTIFRAUD_SUGGESTIONS_CHAT is set but neither ANTIFRAUD_REVIEWERS nor "
+                "ANTIFRAUD_ADMINS names anyone: nobody can answer residents' suggestions"
+            )
+        return found
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -189,6 +200,7 @@ class Settings:
         )
         return cls(
             **_ocr_settings(get),
+            **_reach_settings(get),
             insights_days=_whole_number(
                 get("ANTIFRAUD_INSIGHTS_DAYS"), "ANTIFRAUD_INSIGHTS_DAYS", 90, 1, 36500
             ),
@@ -258,6 +270,43 @@ def _webhook_settings(get: Callable[[str], str | None]) -> dict[str, str | None]
             " (Telegram's rule for secret tokens)"
         )
     return {"webhook_url": url, "webhook_secret": secret}
+
+
+def _chat_id(value: str | None, name: str) -> int | None:
+    """A Telegram chat id (a group's starts with -), or None when unset."""
+    if value is None:
+        return None
+    chat = ascii_whole_number(value, signed=True)
+    if chat is None or chat == 0:
+        raise ConfigError(f"{name} must be a chat id (a group's id starts with -), not {value!r}")
+    return chat
+
+
+BOT_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")  # Telegram's rule for usernames
+
+
+def _reach_settings(get: Callable[[str], str | None]) -> dict[str, object]:
+    """Suggestions and campaign links (README, "Suggestions" and "Campaign links")."""
+    username = get("ANTIFRAUD_BOT_USERNAME")
+    if username is not None:
+        username = username.removeprefix("@")
+        if not BOT_USERNAME.fullmatch(username) or not username.lower().endswith("bot"):
+            raise ConfigError(
+                "ANTIFRAUD_BOT_USERNAME must be the bot's Telegram username (5-32 letters, "
+                f"digits or _, ending in 'bot'), not {get('ANTIFRAUD_BOT_USERNAME')!r}"
+            )
+    return {
+        "suggestions_chat": _chat_id(
+            get("ANTIFRAUD_SUGGESTIONS_CHAT"), "ANTIFRAUD_SUGGESTIONS_CHAT"
+        ),
+        "suggestion_daily_limit": _whole_number(
+            get("ANTIFRAUD_SUGGESTION_DAILY_LIMIT"), "ANTIFRAUD_SUGGESTION_DAILY_LIMIT", 3, 1, 100
+        ),
+        "suggestion_days": _whole_number(
+            get("ANTIFRAUD_SUGGESTION_DAYS"), "ANTIFRAUD_SUGGESTION_DAYS", 180, 1, 36500
+        ),
+        "bot_username": username,
+    }
 
 
 def _ocr_settings(get: Callable[[str], str | None]) -> dict[str, object]:

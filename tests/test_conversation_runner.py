@@ -112,6 +112,39 @@ def test_a_button_that_is_not_offered_is_an_error_with_line(
     assert result.line == 6 and "不存在的按钮" in result.message and "🛡 防诈骗" in result.message
 
 
+def test_replying_to_a_message_the_bot_never_sent_is_an_error_with_line(
+    tmp_path: Path, responder: Responder
+) -> None:
+    path = tmp_path / "reply.yaml"
+    path.write_text(
+        "version: 1\nname: reply\nusers:\n  officer: {chat: review, role: reviewer}\nturns:\n"
+        "  - reply_to_bot: 居民建议\n    say: 好的\n    expect: {replies: 1}\n",
+        encoding="utf-8",
+    )
+    (result,) = run_scripts([path], responder)
+    assert isinstance(result, ScriptError)
+    assert result.line == 6 and "no message of the bot in officer's chat contains" in result.message
+
+
+def test_a_turn_replies_to_one_message_and_roles_are_known(tmp_path: Path) -> None:
+    both = tmp_path / "both.yaml"
+    both.write_text(
+        "version: 1\nname: x\nturns:\n"
+        "  - say: 好\n    reply_to: a\n    reply_to_bot: b\n    expect: {replies: 1}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScriptError, match="reply_to or reply_to_bot"):
+        load_script(both)
+    role = tmp_path / "role.yaml"
+    role.write_text(
+        "version: 1\nname: x\nusers:\n  boss: {role: chief}\nturns:\n"
+        "  - say: 好\n    expect: {replies: 1}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScriptError, match="'reviewer' or 'admin'"):
+        load_script(role)
+
+
 def test_cli_reports_a_broken_script_as_an_error(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("version: 1\nname: [unclosed\n", encoding="utf-8")
     code, out = _converse(str(tmp_path))

@@ -11,6 +11,7 @@ from bot.broadcast.outbox import Outbox
 from bot.cli import main
 from bot.core.conversation import ConversationState
 from bot.core.report_flow import Draft, Step
+from bot.store.campaigns import SqliteCampaignStore
 from bot.store.conversations import SqliteConversationStore, SqliteFeedbackStore
 from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
@@ -18,6 +19,7 @@ from bot.store.insights import SqliteInsightsStore
 from bot.store.preferences import SqlitePreferenceStore
 from bot.store.reports import SqliteReportStore
 from bot.store.subscriptions import SqliteSubscriptionStore
+from bot.store.suggestions import SqliteSuggestionStore
 
 ALERT = Alert(
     id="w",
@@ -46,6 +48,13 @@ def _county(path: Path) -> None:
     state = ConversationState(topic="fraud", last_card="fraud.victim", at=NOW)
     SqliteConversationStore(db, clock=lambda: NOW).put(-1001234567890, 12, state)
     SqliteFeedbackStore(db, clock=lambda: NOW).count("fraud.victim", True)
+    subs.set_audiences(12, ("merchants",))
+    SqliteCampaignStore(db, clock=lambda: NOW).record("qz-orange-box")
+    suggestions = SqliteSuggestionStore(db)
+    made = suggestions.submit(11, 11, "zh", "多办讲座", NOW)
+    suggestions.delivered(made.id, 501)
+    for words in ("收到", "已办"):
+        suggestions.answer(made.id, words, "Officer Li", NOW + 5)
     db.close()
 
 
@@ -76,6 +85,14 @@ def test_a_county_file_moves_into_postgresql(tmp_path: Path, postgres_url: str) 
     talk = SqliteConversationStore(after, clock=lambda: NOW).get(-1001234567890)
     assert talk.last_card == "fraud.victim"
     assert SqliteFeedbackStore(after, clock=lambda: NOW).summary(7) == [("fraud.victim", 1, 0)]
+    assert SqliteSubscriptionStore(after).get(12).audiences == ("merchants",)
+    assert SqliteCampaignStore(after, clock=lambda: NOW).summary(7) == [("qz-orange-box", 1)]
+    moved = SqliteSuggestionStore(after)
+    assert moved.for_user(11) == SqliteSuggestionStore(before).for_user(11)  # answers in order
+    assert moved.by_bureau_message(501) is not None
+    later = moved.submit(12, 12, "zh", "又一个", NOW + 9)  # identities moved past the copy
+    assert later.id > moved.for_user(11)[0].id
+    assert [a.text for a in moved.answer(later.id, "好", "Officer Li", NOW).answers] == ["好"]
     # The bot goes on in PostgreSQL: the next report gets a new id.
     draft = Draft(Step.CONFIRM, "zh", NOW, "fraud", (), "集市", description="又一个")
     third = new.submit(12, 12, draft, NOW + 2)

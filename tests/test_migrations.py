@@ -160,3 +160,99 @@ def test_an_unreachable_postgresql_is_named_without_its_password() -> None:
         Database(url)
     assert "s3cret-pw" not in str(caught.value)
     assert "127.0.0.1" in str(caught.value)
+
+
+# What the bot before migrations created besides OLD_SCHEMA and CONVERSATION_TABLES once
+# audience groups and suggestions landed (issue 19): answers had no id of their own.
+REACH_TABLES = """
+ALTER TABLE subscribers ADD COLUMN audiences TEXT NOT NULL DEFAULT ',';
+CREATE TABLE campaign_visits (
+    day TEXT NOT NULL, code TEXT NOT NULL, visits INTEGER NOT NULL, PRIMARY KEY (day, code)
+);
+CREATE TABLE suggestions (
+    id INTEGER PRIMARY KEY, reference TEXT NOT NULL UNIQUE, user_id INTEGER NOT NULL,
+    chat_id INTEGER NOT NULL, lang TEXT NOT NULL, text TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open', delivery TEXT NOT NULL DEFAULT 'queued',
+    bureau_message INTEGER, bureau_messages TEXT NOT NULL DEFAULT '[]',
+    delivery_attempts INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL, decided_by TEXT
+);
+CREATE TABLE suggestion_answers (
+    suggestion_id INTEGER NOT NULL REFERENCES suggestions (id) ON DELETE CASCADE,
+    at REAL NOT NULL, text TEXT NOT NULL, officer TEXT NOT NULL
+);
+CREATE INDEX suggestion_answers_of ON suggestion_answers (suggestion_id, at);
+CREATE TABLE suggestion_waiting (user_id INTEGER PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE suggestion_quota (
+    user_id INTEGER NOT NULL, day TEXT NOT NULL, submitted INTEGER NOT NULL,
+    PRIMARY KEY (user_id, day)
+);
+"""
+
+
+def test_a_file_with_suggestions_made_before_migrations_keeps_them(tmp_path: Path) -> None:
+    from bot.store.suggestions import SqliteSuggestionStore
+
+    path = str(tmp_path / "county.db")
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA.read_text(encoding="utf-8") + CONVERSATION_TABLES + REACH_TABLES)
+    old.execute(
+        "INSERT INTO subscribers (chat_id, user_id, lang, topics, area, active, created_at,"
+        " updated_at, audiences) VALUES (5, 5, 'zh', ',fraud,', NULL, 1, 1.0, 1.0, ',merchants,')"
+    )
+    old.execute(
+        "INSERT INTO suggestions (id, reference, user_id, chat_id, lang, text, created_at)"
+        " VALUES (3, 'S261202-K7Q2', 5, 5, 'zh', '多办讲座', 1.0)"
+    )
+    for words in ("收到", "已转交", "已办"):  # one instant: only their order tells them apart
+        old.execute("INSERT INTO suggestion_answers VALUES (3, 9.0, ?, 'Officer Li')", (words,))
+    old.execute("INSERT INTO campaign_visits VALUES ('2026-12-01', 'qz-orange-box', 4)")
+    old.commit()
+    old.close()
+
+    db = Database(path)
+    assert _versions(db) == [m.version for m in MIGRATIONS]
+    assert SqliteSubscriptionStore(db).get(5).audiences == ("merchants",)
+    kept = SqliteSuggestionStore(db).get(3)
+    assert kept is not None and kept.reference == "S261202-K7Q2"
+    assert [a.text for a in kept.answers] == ["收到", "已转交", "已办"]
+    assert db.execute("SELECT visits FROM campaign_visits").fetchall() == [(4,)]
+    answered = SqliteSuggestionStore(db).answer(3, "再次感谢", "Officer Li", 9.0)
+    assert [a.text for a in answered.answers][-1] == "再次感谢"  # new ids follow the old
+    db.close()
+
+
+def test_a_database_at_version_3_gains_audience_groups_in_place(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database made by the code before issue 19 (versions 1-3), with a subscriber: the next
+    start adds version 4, the subscriber in no group and still reached by alerts to all."""
+    from bot.broadcast.alerts import Alert
+    from bot.broadcast.outbox import Outbox
+    from bot.store import database as database_module
+
+    monkeypatch.setattr(database_module, "MIGRATIONS", MIGRATIONS[:3])
+    monkeypatch.setattr(database_module, "LATEST_VERSION", 3)
+    before = Database(backend)
+    before.execute(
+        "INSERT INTO subscribers (chat_id, user_id, lang, topics, area, active, created_at,"
+        " updated_at) VALUES (-1001234567890, 42, 'zh', ',fraud,', NULL, 1, 1.0, 1.0)"
+    )
+    before.close()
+    monkeypatch.undo()
+
+    db = Database(backend)
+    assert _versions(db) == [m.version for m in MIGRATIONS]  # 4 and any after it
+    store = SqliteSubscriptionStore(db)
+    assert store.get(-1001234567890).audiences == ()
+    alert = Alert(id="a", title={"zh": "预警"}, body={"zh": "内容"}, topics=("fraud",))
+    assert Outbox(db).audience_size(alert) == 1
+    store.set_audiences(-1001234567890, ("merchants",))
+    shops = Alert(
+        id="b",
+        title={"zh": "预警"},
+        body={"zh": "内容"},
+        topics=("fraud",),
+        audiences=("merchants",),
+    )
+    assert Outbox(db).audience_size(shops) == 1
+    db.close()

@@ -114,6 +114,7 @@ COMMAND_FUNCTIONS = {
     "reports": "cmd_reports",
     "converse": "cmd_converse",
     "db": "cmd_db_copy",
+    "campaign-link": "cmd_campaign_link",
 }
 
 
@@ -211,6 +212,11 @@ BAD_SETTINGS = [
     ("ANTIFRAUD_BROADCAST_RATE", "1e2"),
     ("ANTIFRAUD_WEBHOOK_PORT", "٨٠"),
     ("ANTIFRAUD_WEBHOOK_PORT", "99999"),
+    ("ANTIFRAUD_SUGGESTIONS_CHAT", "0"),
+    ("ANTIFRAUD_SUGGESTIONS_CHAT", "-１００"),
+    ("ANTIFRAUD_SUGGESTION_DAILY_LIMIT", "٣"),
+    ("ANTIFRAUD_SUGGESTION_DAYS", "0"),
+    ("ANTIFRAUD_BOT_USERNAME", "not a bot"),
 ]
 
 

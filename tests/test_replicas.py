@@ -167,6 +167,7 @@ async def test_reports_wait_while_another_replica_delivers(postgres_url: str, re
     from bot.core.report_flow import Draft, Step
     from bot.store.reports import SqliteReportStore
     from bot.telegram import review
+    from bot.telegram.delivery import OTHER_REPLICA_WAIT
     from tests.test_reports import REVIEW_CHAT, _started, _stopped
 
     api = FakeBotApi()
@@ -181,11 +182,71 @@ async def test_reports_wait_while_another_replica_delivers(postgres_url: str, re
     api.clear()
     with SqliteReportStore(other).delivery_turn() as theirs:
         assert theirs
-        assert await delivery.deliver_pending() == review.OTHER_REPLICA_WAIT
+        assert await delivery.deliver_pending() == OTHER_REPLICA_WAIT
         assert api.shown_in(REVIEW_CHAT) == []
     assert await delivery.deliver_pending() is None
     shown = [c.params.get("text", "") for c in api.shown_in(REVIEW_CHAT)]
     positions = [next(i for i, t in enumerate(shown) if r.reference in t) for r in made]
     assert positions == sorted(positions)  # in the order they were made
+    await _stopped(app)
+    database.close(), other.close()
+
+
+async def test_suggestions_wait_while_another_replica_delivers(
+    postgres_url: str, responder
+) -> None:
+    """The suggestions chat, like the review chat: one replica delivers at a time, in order."""
+    from bot.store.suggestions import SqliteSuggestionStore
+    from bot.telegram import suggestions
+    from bot.telegram.delivery import OTHER_REPLICA_WAIT
+    from tests.test_suggestions import BUREAU, _started, _stopped
+
+    api = FakeBotApi()
+    database, other = Database(postgres_url), Database(postgres_url)
+    app = await _started(responder, api, database)
+    store = SqliteSuggestionStore(database)
+    made = [store.submit(7, 7, "zh", text, 1e9) for text in ("多办讲座", "路灯坏了", "谢谢")]
+    delivery = app.bot_data[suggestions.DELIVERY]
+    api.clear()
+    with SqliteSuggestionStore(other).delivery_turn() as theirs:
+        assert theirs
+        assert await delivery.deliver_pending() == OTHER_REPLICA_WAIT
+        assert api.shown_in(BUREAU) == []
+    assert await delivery.deliver_pending() is None
+    shown = [c.params.get("text", "") for c in api.shown_in(BUREAU)]
+    positions = [next(i for i, t in enumerate(shown) if s.reference in t) for s in made]
+    assert positions == sorted(positions) and len(shown) == 3  # each once, in order
+    await _stopped(app)
+    database.close(), other.close()
+
+
+async def test_the_worker_looks_again_soon_after_another_replicas_turn(
+    postgres_url: str, responder
+) -> None:
+    """Another replica's turn is no failure: the worker looks again in OTHER_REPLICA_WAIT
+    seconds, not after its doubled back-off (60 s and more), and delivers then."""
+    from bot.core.report_flow import Draft, Step
+    from bot.store.reports import SqliteReportStore
+    from bot.telegram import review
+    from tests.test_reports import REVIEW_CHAT, _started, _stopped
+
+    api = FakeBotApi()
+    database, other = Database(postgres_url), Database(postgres_url)
+    app = await _started(responder, api, database)
+    delivery: review.ReviewDelivery = app.bot_data[review.DELIVERY]
+    draft = Draft(Step.CONFIRM, "zh", 0.0, "fraud", (), "集市", description="冒充客服")
+    with SqliteReportStore(other).delivery_turn() as theirs:
+        assert theirs
+        made = SqliteReportStore(database).submit(7, 7, draft, 1e9)
+        delivery.start()
+        await _until(lambda: delivery._others_turn)  # the worker saw the other's turn
+        assert api.shown_in(REVIEW_CHAT) == []
+
+    def delivered() -> bool:
+        return any(
+            made.reference in str(c.params.get("text", "")) for c in api.shown_in(REVIEW_CHAT)
+        )
+
+    await _until(delivered)  # about 2 s later; the doubled back-off would be 60 s
     await _stopped(app)
     database.close(), other.close()

@@ -9,6 +9,7 @@ from bot.broadcast.alerts import Alert
 from bot.broadcast.outbox import Outbox
 from bot.core.conversation import ConversationState
 from bot.core.report_flow import Draft, Step, china_day
+from bot.store.campaigns import SqliteCampaignStore
 from bot.store.conversations import SqliteConversationStore, SqliteFeedbackStore
 from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
@@ -16,6 +17,7 @@ from bot.store.insights import SqliteInsightsStore
 from bot.store.preferences import SqlitePreferenceStore
 from bot.store.reports import SqliteReportStore
 from bot.store.subscriptions import SqliteSubscriptionStore
+from bot.store.suggestions import SqliteSuggestionStore
 
 SUPERGROUP = -1001987654321  # beyond 32 bits, as Telegram's group ids are
 ALERT = Alert(
@@ -185,3 +187,72 @@ def test_feedback(database: Database) -> None:
     assert store.summary(7) == [("fraud.victim", 2, 1), ("helmet.rules", 1, 1)]
     clock[0] += 10 * 86400
     assert store.summary(7) == []
+
+
+def test_audience_groups_choose_who_hears_an_alert(database: Database) -> None:
+    subs, outbox = SqliteSubscriptionStore(database), Outbox(database)
+    for chat in (1, 2, 3):
+        subs.subscribe(chat, chat, "zh")
+    subs.set_audiences(1, ("merchants",))
+    subs.set_audiences(2, ("students", "merchants"))
+    assert subs.get(2).audiences == ("merchants", "students")
+    assert subs.get(3).audiences == ()  # none chosen: not "every group"
+    shops = replace(ALERT, id="shops", areas=(), audiences=("merchants", "elders"))
+    assert outbox.audience_size(shops) == 2
+    assert outbox.audience_sizes(shops) == {"merchants": 2, "elders": 0}
+    assert outbox.enqueue(shops) == 2
+    assert [r.chat_id for r in outbox.pending("shops", 0, 10)] == [1, 2]
+    assert outbox.alert("shops") == shops
+    assert outbox.audience_size(replace(shops, audiences=())) == 3  # an alert to everyone
+
+
+def test_campaign_visits(database: Database) -> None:
+    clock = [1_790_000_000.0]
+    store = SqliteCampaignStore(database, retention_days=30, clock=lambda: clock[0])
+    for code in ("qz-orange-box", "qz-orange-box", "bt-mooncake"):
+        store.record(code)
+    clock[0] += 86400
+    store.record("qz-orange-box")
+    assert store.summary(7) == [("qz-orange-box", 3), ("bt-mooncake", 1)]
+    assert [n for _, n in store.per_day("qz-orange-box", 7)] == [2, 1]
+    clock[0] += 40 * 86400
+    store.record("bt-mooncake")  # the days past retention go
+    assert store.summary(365) == [("bt-mooncake", 1)]
+
+
+def test_suggestions_their_answers_and_delivery(database: Database) -> None:
+    store = SqliteSuggestionStore(database)
+    now = 1_790_000_000.0
+    store.start_waiting(9_000_000_001, now)
+    store.start_waiting(9_000_000_001, now + 5)  # asked again: one prompt, the later time
+    assert store.is_waiting(9_000_000_001, now + 5 + 60)
+    first = store.submit(9_000_000_001, 9_000_000_001, "zh", "路灯坏了 138****5678", now + 10)
+    assert first.reference.startswith("S") and first.delivery == "queued"
+    assert not store.is_waiting(9_000_000_001, now + 11)  # the text ended the prompt
+    second = store.submit(9_000_000_001, 9_000_000_001, "zh", "多办讲座", now + 20)
+    assert second.id > first.id
+    assert store.submitted_on(9_000_000_001, china_day(now)) == 2
+    assert [s.id for s in store.undelivered()] == [first.id, second.id]
+    store.delivered(first.id, 2_000_000_001)
+    store.add_bureau_message(first.id, 2_000_000_002)
+    assert store.failed_attempt(second.id) == 1
+    store.refuse(second.id)
+    assert store.undelivered() == []
+    found = store.by_bureau_message(2_000_000_001)
+    assert found is not None and found.bureau_messages == (2_000_000_001, 2_000_000_002)
+    for words in ("收到", "已转交路灯所", "已修好"):
+        answered = store.answer(first.id, words, "Officer Li", now + 100)  # one instant
+    assert [a.text for a in answered.answers] == ["收到", "已转交路灯所", "已修好"]  # as given
+    assert answered.status == "answered"
+    decided = store.decide(first.id, "resolved", "Officer Wang")
+    assert decided is not None and decided.status == "resolved"
+    assert store.decide(first.id, "resolved", "Officer Wang") is None
+    assert [s.id for s in store.for_user(9_000_000_001)] == [second.id, first.id]
+    assert {s.id for s in store.forget_user(9_000_000_001)} == {first.id, second.id}
+    assert store.count(9_000_000_001) == 0
+    assert database.execute("SELECT COUNT(*) FROM suggestion_answers").fetchone()[0] == 0
+    assert store.submitted_on(9_000_000_001, china_day(now)) == 2  # the limit holds
+    third = store.submit(5, 5, "en", "More talks", now)
+    store.delivered(third.id, 7)
+    assert store.purge(now + 1, now + 2 * 86400) == 1
+    assert store.get(third.id) is None and store.submitted_on(5, china_day(now)) == 0

@@ -19,13 +19,14 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.authoring import fake_updates
-from bot.authoring.fake_api import ApiCall, FakeBotApi
+from bot.authoring.fake_api import BOT_USER, ApiCall, FakeBotApi
 from bot.authoring.script import REVIEW_CHAT, Script, ScriptError, Turn, find_scripts, load_script
 from bot.config import Settings
 from bot.core.responder import Responder
 from bot.core.types import Reply, ReplyKind
 from bot.store.database import Database
 from bot.telegram.app import build_application
+from bot.telegram.broadcasts import TASKS as BROADCAST_TASKS
 from bot.telegram.handlers import RESPONDER
 
 # Never a real token: the transport is the in-process fake, nothing reaches Telegram.
@@ -154,6 +155,7 @@ class _Conversation:
     ) -> None:
         self.script, self.app, self.api, self.recorder = script, application, api, recorder
         self.offered: dict[int, _Offered] = {}  # chat id -> buttons on offer there
+        self.shown: dict[int, list[tuple[int, str]]] = {}  # chat id -> (message id, text)
         self.last_said: dict[int, str] = {}  # chat id -> the bot's last text there
         self.played: list[PlayedTurn] = []
         self._ids = itertools.count(1)
@@ -193,6 +195,8 @@ class _Conversation:
         if turn.reply_to:
             someone = fake_updates.user_dict(9_999_999, "Someone", None)
             extra["reply_to_message"] = fake_updates.message_dict(someone, chat, text=turn.reply_to)
+        if turn.reply_to_bot:
+            extra["reply_to_message"] = self._bot_message(turn, chat)
         if turn.action == "forward":
             extra["forward_origin"] = {
                 "type": "hidden_user",
@@ -202,8 +206,34 @@ class _Conversation:
         message = fake_updates.text_message(turn.value, sender, chat, **extra)
         return fake_updates.update_from({"message": message}, bot)
 
+    def _bot_message(self, turn: Turn, chat: dict[str, Any]) -> dict[str, Any]:
+        """The latest message the bot showed in the user's chat with that text in it."""
+        user = self.script.users[turn.user]
+        found = [
+            (mid, text)
+            for mid, text in self.shown.get(user.chat_id, [])
+            if turn.reply_to_bot and turn.reply_to_bot in text
+        ]
+        if not found:
+            raise ScriptError(
+                self.script.path,
+                turn.line,
+                f"no message of the bot in {turn.user}'s chat contains {turn.reply_to_bot!r}",
+            )
+        message_id, text = found[-1]
+        message = fake_updates.message_dict(BOT_USER, chat, text=text)
+        message["message_id"] = message_id
+        return message
+
     def _remember_buttons(self) -> None:
         for call in self.api.calls:
+            if call.shows_message and call.method != "editMessageText" and call.result:
+                results = call.result if isinstance(call.result, list) else [call.result]
+                for result in results:
+                    if isinstance(result, dict) and "message_id" in result:
+                        self.shown.setdefault(call.chat_id, []).append(
+                            (int(result["message_id"]), _shown(call))
+                        )
             labels = _labels(call.params) if call.shows_message else []
             if labels:
                 message_id = call.result.get("message_id") if call.result else None
@@ -214,6 +244,8 @@ class _Conversation:
         self.api.clear()
         self.recorder.replies.clear()
         await self.app.process_update(update)
+        # What the turn set going in the background (a broadcast) is part of the turn.
+        await asyncio.gather(*self.app.bot_data.get(BROADCAST_TASKS, []))
         self._remember_buttons()
         user = self.script.users[turn.user]
         # The first Reply of the turn is the bot's decision (answer, menu, fallback); later
@@ -281,11 +313,15 @@ def _check(
 async def run_script(script: Script, responder: Responder) -> ScriptResult:
     api = FakeBotApi()
     reviewers = frozenset(u.user_id for u in script.users.values() if u.reviewer)
+    admins = frozenset(u.user_id for u in script.users.values() if u.admin)
     settings = Settings(
         token=TOKEN,
         flood_messages=100_000,  # a script plays a whole conversation in a blink
         review_chat=REVIEW_CHAT,
+        suggestions_chat=REVIEW_CHAT,  # the bureau reads suggestions where it reviews reports
         reviewers=reviewers,
+        admins=admins,
+        broadcast_rate=1000.0,
         **script.settings,  # type: ignore[arg-type]
     )
     application = build_application(settings, responder, Database(":memory:"), request=api)

@@ -36,7 +36,15 @@ USER_KEYS = ("language_code", "first_name", "chat", "role")
 SCRIPT_KEYS = ("version", "name", "users", "settings", "conversation", "turns")
 # Bot settings a script may change (the rest are the defaults of a fresh deployment).
 REVIEW_CHAT = -1_009_000_000_001  # the review chat of every script's bot
-SCRIPT_SETTINGS = ("report_daily_limit", "report_max_media", "report_max_mb")
+SCRIPT_SETTINGS = (
+    "report_daily_limit",
+    "report_max_media",
+    "report_max_mb",
+    "suggestion_daily_limit",
+)
+
+
+TURN_KEYS = (*ACTIONS, "user", "expect", "reply_to", "reply_to_bot", "caption")
 
 
 class ScriptError(LocatedError):
@@ -52,6 +60,7 @@ class User:
     language_code: str | None
     first_name: str
     reviewer: bool = False
+    admin: bool = False  # may /broadcast, /insights (ANTIFRAUD_ADMINS)
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,9 @@ class Turn:
     value: str
     expect: dict[str, Any]
     reply_to: str | None = None  # the text of the message this one replies to
+    # a text in one of the bot's earlier messages in this chat: the turn replies to the
+    # latest such message (an officer answering a suggestion)
+    reply_to_bot: str | None = None
     caption: str | None = None  # a photo's or video's caption (with `send`)
 
 
@@ -108,8 +120,8 @@ def _load_users(root: LineDict, path: Path) -> dict[str, User]:
                 path, line, f"chat must be 'private', 'group' or 'review', not {chat_type!r}"
             )
         role = settings.get("role")
-        if role not in (None, "reviewer"):
-            raise ScriptError(path, line, f"role can only be 'reviewer', not {role!r}")
+        if role not in (None, "reviewer", "admin"):
+            raise ScriptError(path, line, f"role can only be 'reviewer' or 'admin', not {role!r}")
         user_id = 5_000_001 + number
         chat_ids = {"private": user_id, "group": group_id, "review": REVIEW_CHAT}
         users[str(name)] = User(
@@ -120,6 +132,7 @@ def _load_users(root: LineDict, path: Path) -> dict[str, User]:
             language_code=settings.get("language_code", "zh-hans"),
             first_name=str(settings.get("first_name", name)),
             reviewer=role == "reviewer",
+            admin=role == "admin",
         )
     return users
 
@@ -184,12 +197,11 @@ def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn
     if not isinstance(item, LineDict):
         raise ScriptError(path, line, "a turn must be a mapping")
     for key in item:
-        if key not in (*ACTIONS, "user", "expect", "reply_to", "caption"):
+        if key not in TURN_KEYS:
             raise ScriptError(
                 path,
                 item.line_of(key),
-                f"unknown key {key!r} in a turn "
-                f"(allowed: {', '.join((*ACTIONS, 'user', 'expect', 'reply_to', 'caption'))})",
+                f"unknown key {key!r} in a turn (allowed: {', '.join(TURN_KEYS)})",
             )
     actions = [a for a in ACTIONS if a in item]
     if len(actions) != 1:
@@ -213,9 +225,15 @@ def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn
     for name in checks.get("to", {}):
         if name not in users:
             raise ScriptError(path, expect.line_of("to"), f"unknown user {name!r} in 'to'")
-    reply_to = item.get("reply_to")
-    if reply_to is not None and action not in ("say", "command"):
-        raise ScriptError(path, item.line_of("reply_to"), "reply_to goes with say or command")
+    replies = {key: item.get(key) for key in ("reply_to", "reply_to_bot")}
+    for key, target in replies.items():
+        if target is not None and action not in ("say", "command"):
+            raise ScriptError(path, item.line_of(key), f"{key} goes with say or command")
+    if all(replies.values()):
+        raise ScriptError(
+            path, item.line, "a turn replies to one message: reply_to or reply_to_bot"
+        )
+    reply_to, reply_to_bot = (str(v) if v else None for v in replies.values())
     caption = item.get("caption")
     if caption is not None and (action != "send" or value not in ("photo", "video")):
         raise ScriptError(path, item.line_of("caption"), "caption goes with send: photo or video")
@@ -225,7 +243,8 @@ def _load_turn(item: Any, line: int, path: Path, users: dict[str, User]) -> Turn
         action,
         value,
         checks,
-        str(reply_to) if reply_to else None,
+        reply_to,
+        reply_to_bot,
         str(caption) if caption is not None else None,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from bot.content.yaml_lines import LineDict, LocatedError, load_mapping
 from bot.core.records import TOPICS
 
 ALERT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-ALERT_KEYS = ("version", "id", "title", "body", "topics", "areas", "expires")
+ALERT_KEYS = ("version", "id", "title", "body", "topics", "areas", "audiences", "expires")
 
 
 class AlertError(LocatedError):
@@ -29,6 +30,8 @@ class Alert:
     topics: tuple[str, ...]
     areas: tuple[str, ...] = ()  # empty: every area
     expires: str | None = None  # ISO date or datetime (UTC)
+    # Audience groups (content/audiences.yaml): subscribers in any of them; empty: everyone.
+    audiences: tuple[str, ...] = ()
 
     def render(self, lang: str) -> str:
         lang = lang if lang in LANGUAGES else "zh"
@@ -55,6 +58,7 @@ class Alert:
             tuple(data["topics"]),
             tuple(data["areas"]),
             data["expires"],
+            tuple(data.get("audiences", ())),  # alerts queued before audiences existed
         )
 
 
@@ -90,8 +94,9 @@ def _names(
     return tuple(str(i) for i in items)
 
 
-def load_alert(path: Path, areas: set[str]) -> Alert:
-    """Read and check one alert file; AlertError says what is wrong, with file and line."""
+def load_alert(path: Path, areas: set[str], audiences: set[str] | None = None) -> Alert:
+    """Read and check one alert file; AlertError says what is wrong, with file and line.
+    `audiences` are the known audience group ids (content/audiences.yaml)."""
     root = load_mapping(path, ALERT_KEYS, AlertError, "an alert")
     alert_id = str(root.get("id", ""))
     if not ALERT_ID.match(alert_id):
@@ -115,10 +120,25 @@ def load_alert(path: Path, areas: set[str]) -> Alert:
         topics=_names(root, "topics", path, TOPICS, TOPICS),
         areas=_names(root, "areas", path, areas, ()),
         expires=str(expires) if expires is not None else None,
+        audiences=_names(root, "audiences", path, audiences or set(), ()),
     )
 
 
-def quick_alert(text: str, now: datetime | None = None) -> Alert:
+AUDIENCES_LINE = re.compile(r"^\s*(?:audiences|人群)\s*[:：]\s*(.*)$", re.IGNORECASE)
+
+
+def typed_audiences(text: str) -> tuple[tuple[str, ...], str]:
+    """A typed alert may start with a line `audiences: merchants, students` (or 人群：…):
+    the ids named there, and the rest of the text. No such line: no ids, the text as it is."""
+    first, _, rest = text.strip().partition("\n")
+    match = AUDIENCES_LINE.match(first)
+    if match is None:
+        return (), text
+    ids = tuple(dict.fromkeys(p for p in re.split(r"[\s,，、]+", match[1]) if p))
+    return ids, rest
+
+
+def quick_alert(text: str, now: datetime | None = None, audiences: tuple[str, ...] = ()) -> Alert:
     """An alert typed by an admin after /broadcast: the same text in both languages."""
     moment = now or datetime.now(UTC)
     first, _, rest = text.strip().partition("\n")
@@ -126,5 +146,11 @@ def quick_alert(text: str, now: datetime | None = None) -> Alert:
     title = first if rest.strip() else first[:40]
     localized_title: dict[str, Any] = dict.fromkeys(LANGUAGES, title)
     return Alert(
-        f"quick-{moment:%Y%m%d-%H%M%S}", localized_title, dict.fromkeys(LANGUAGES, body), TOPICS
+        # Random letters too: two alerts typed within one second must not share an id (the
+        # second would be taken for the first, "already sent").
+        f"quick-{moment:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}",
+        localized_title,
+        dict.fromkeys(LANGUAGES, body),
+        TOPICS,
+        audiences=audiences,
     )

@@ -37,8 +37,12 @@ class BroadcastStatus:
         return sum(self.counts.values())
 
 
-def _audience_filter(alert: Alert) -> tuple[str, list[object]]:
-    """SQL condition and parameters: active, a matching topic, and the area (if any)."""
+def _audience_filter(
+    alert: Alert, audiences: tuple[str, ...] | None = None
+) -> tuple[str, list[object]]:
+    """SQL condition and parameters: active, a matching topic, the area (if any) and, for an
+    alert naming audience groups, membership of any of them (`audiences` overrides the
+    alert's, to count one group)."""
     topic_sql = " OR ".join("topics LIKE ?" for _ in alert.topics)
     params: list[object] = [f"%,{t},%" for t in alert.topics]
     sql = f"active = 1 AND ({topic_sql})"
@@ -46,6 +50,12 @@ def _audience_filter(alert: Alert) -> tuple[str, list[object]]:
         # A resident who chose no township hears about every township.
         sql += f" AND (area IS NULL OR area IN ({', '.join('?' for _ in alert.areas)}))"
         params += list(alert.areas)
+    groups = alert.audiences if audiences is None else audiences
+    if groups:
+        # Only those who joined a group hear its alerts: a resident who chose none is not
+        # "every group" (unlike a township), or shop owners' warnings would reach everyone.
+        sql += f" AND ({' OR '.join('audiences LIKE ?' for _ in groups)})"
+        params += [f"%,{g},%" for g in groups]
     return sql, params
 
 
@@ -106,6 +116,19 @@ class Outbox:
             tuple(params),
         ).fetchone()
         return int(row[0])
+
+    def audience_sizes(self, alert: Alert) -> dict[str, int]:
+        """For an alert naming audience groups: how many of its subscribers are in each (the
+        topic and township rules applied); {} for an alert to everyone."""
+        sizes = {}
+        for group in alert.audiences:
+            where, params = _audience_filter(alert, (group,))
+            row = self.db.execute(
+                f"SELECT COUNT(*) FROM subscribers WHERE {where}",  # noqa: S608
+                tuple(params),
+            ).fetchone()
+            sizes[group] = int(row[0])
+        return sizes
 
     def enqueue(self, alert: Alert, started_by: int | None = None) -> int | None:
         """Queue the alert for its audience; None if this alert id was queued before.

@@ -55,6 +55,8 @@ def load_content(
         anatomy_lists=parts.anatomy_lists,
         scam_weights=parts.scam_weights,
         report_kinds=parts.report_kinds,
+        audiences=parts.audiences,
+        campaigns=parts.campaigns,
         turn_signals=parts.turn_signals,
         declines=declines,
     )

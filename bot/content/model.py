@@ -132,6 +132,26 @@ class ReportKind:
 
 
 @dataclass(frozen=True)
+class Audience:
+    """A group residents may join in their alert subscription (content/audiences.yaml)."""
+
+    id: str
+    name: Localized
+    why: Localized  # one line: why a resident would want this group's alerts
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign landing point (content/campaigns.yaml): the code in a deep link."""
+
+    code: str
+    county: str  # a place id (baoting, qiongzhong)
+    name: Localized
+    greeting: Localized
+    start: str | None = None  # YYYY-MM-DD, filled in by the bureau; optional
+
+
+@dataclass(frozen=True)
 class Content:
     """Everything the bot knows, validated and cross-referenced."""
 
@@ -157,5 +177,7 @@ class Content:
     # The scam checker's fitted weights (content/scam_weights.yaml, `python -m bench.fit_scam`)
     scam_weights: dict[str, float] = field(default_factory=dict)
     report_kinds: dict[str, ReportKind] = field(default_factory=dict)  # in menu order
+    audiences: dict[str, Audience] = field(default_factory=dict)  # in menu order
+    campaigns: dict[str, Campaign] = field(default_factory=dict)  # deep-link code -> campaign
     turn_signals: dict[str, TurnSignal] = field(default_factory=dict)
     declines: dict[str, Decline] = field(default_factory=dict)  # intents/: near misses

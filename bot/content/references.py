@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.content.model import Intent, Location
+from bot.content.reach import check_campaigns
 from bot.content.reader import ContentError
 from bot.content.red_flags import check_red_flags, check_scam_weights
 from bot.content.replies import PLACEHOLDER, REQUIRED_UI
@@ -78,6 +79,19 @@ def check_references(
                 value, f"ui.{key}.{lang}", parts.where[("ui", key)], parts, known_contacts, error
             )
     check_red_flags(parts.red_flags, intents, parts.where, error)
+    check_campaigns(parts.campaigns, parts.places, parts.where, error)
+    texts = [
+        *(
+            (f"campaigns.{c.code}.greeting", ("campaigns", c.code), c.greeting)
+            for c in parts.campaigns.values()
+        ),
+        *((f"audiences.{a.id}.why", ("audiences", a.id), a.why) for a in parts.audiences.values()),
+    ]
+    for what, key, localized in texts:
+        for lang, value in localized.items():
+            check_placeholders(
+                value, f"{what}.{lang}", parts.where[key], parts, known_contacts, error
+            )
     check_scam_weights(parts.scam_weights, parts.red_flags, parts.where, error)
     for key in parts.contacts:
         if key not in known_contacts:

@@ -13,11 +13,14 @@ from bot.content import (
     conversation,
     figures,
     matching,
+    reach,
     red_flags,
     replies,
     report_kinds,
 )
 from bot.content.model import (
+    Audience,
+    Campaign,
     Figure,
     Hotline,
     Localized,
@@ -52,6 +55,8 @@ SECTIONS: dict[str, EntryReader] = {
     "link_brands": red_flags.read_link_brand,
     "anatomy_lists": red_flags.read_anatomy_list,
     "report_kinds": report_kinds.read_report_kind,
+    "audiences": reach.read_audience,
+    "campaigns": reach.read_campaign,
     "turn_signals": conversation.read_turn_signal,
 }
 
@@ -76,6 +81,8 @@ class ContentParts:
     link_brands: dict[str, tuple[str, ...]] = field(default_factory=dict)
     anatomy_lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
     report_kinds: dict[str, ReportKind] = field(default_factory=dict)
+    audiences: dict[str, Audience] = field(default_factory=dict)
+    campaigns: dict[str, Campaign] = field(default_factory=dict)
     turn_signals: dict[str, TurnSignal] = field(default_factory=dict)
     # where each item was defined, for cross-reference errors
     where: dict[tuple[str, str], Location] = field(default_factory=dict)

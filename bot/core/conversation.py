@@ -242,7 +242,7 @@ class Conversation:
         def done(reply: Reply, next_state: ConversationState) -> Exchange:
             if greeted and reply.signal is None and reply.kind is ReplyKind.ANSWER:
                 reply = replace(reply, signal="greeting")
-            return Exchange(self._with_share_and_feedback(reply), next_state, signals)
+            return Exchange(self.with_share_and_feedback(reply), next_state, signals)
 
         # 3. the bot asked "have you sent money?"
         if state.asked == "paid" and short_turn and {"yes", "no"} & signals:
@@ -291,7 +291,7 @@ class Conversation:
 
     # -- the replies -------------------------------------------------------------------------
 
-    def _with_share_and_feedback(self, reply: Reply) -> Reply:
+    def with_share_and_feedback(self, reply: Reply) -> Reply:
         """Under a card: "send this to my family" (fraud cards) and "was this helpful?"."""
         intent = reply.intent
         if reply.kind is not ReplyKind.ANSWER or intent not in self.r.content.intents:

@@ -10,9 +10,10 @@ file and line by `antifraud-bot validate` without stopping the bot.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from bot.content.model import Content
+from bot.content.model import Content, Decline, Intent
 from bot.content.reader import ContentError
 from bot.core.normalize import normalize_text
 
@@ -31,46 +32,31 @@ def example_conflicts(
     # Semantic rows follow the order of the lexical index's example rows.
     semantic_rows = {key: n for n, key in enumerate(index.example_rows)}
     for intent in content.intents.values():
-        for lang, examples in intent.examples.items():
-            lines = intent.example_lines.get(lang, ())
-            for number, example in enumerate(examples):
-                line = lines[number] if number < len(lines) else intent.where.line
-                key = normalize_text(example)
-                if key in seen and seen[key][0] != intent.id:
-                    errors.append(
-                        ContentError(
-                            intent.where.path,
-                            line,
-                            f"example {example!r} of {intent.id} is also an example of "
-                            f"{seen[key][0]} (line {seen[key][1]})",
-                        )
+        for lang, number, example, line in _located(intent):
+            twice = _twice(intent, example, line, seen, "example")
+            if twice is not None:
+                errors.append(twice)
+                continue
+            row = index.example_rows.get((intent.id, lang, number))
+            if row is None:
+                continue
+            decision = index.decide(index.scores(example, exclude=row), lang)
+            warning = False
+            if combined and matcher.semantic is not None and decision.intent in (None, intent.id):
+                semantic_row = semantic_rows[(intent.id, lang, number)]
+                decision = matcher.match_example(example, lang, row, semantic_row)
+                warning = True
+            if decision.intent is not None and decision.intent != intent.id:
+                errors.append(
+                    ContentError(
+                        intent.where.path,
+                        line,
+                        f"example {example!r} of {intent.id} matches {decision.intent} "
+                        f"better ({decision.stage} stage, score {decision.score}); "
+                        "reword it or move it",
+                        warning=warning,
                     )
-                    continue
-                seen.setdefault(key, (intent.id, line))
-                row = index.example_rows.get((intent.id, lang, number))
-                if row is None:
-                    continue
-                decision = index.decide(index.scores(example, exclude=row), lang)
-                warning = False
-                if (
-                    combined
-                    and matcher.semantic is not None
-                    and decision.intent in (None, intent.id)
-                ):
-                    semantic_row = semantic_rows[(intent.id, lang, number)]
-                    decision = matcher.match_example(example, lang, row, semantic_row)
-                    warning = True
-                if decision.intent is not None and decision.intent != intent.id:
-                    errors.append(
-                        ContentError(
-                            intent.where.path,
-                            line,
-                            f"example {example!r} of {intent.id} matches {decision.intent} "
-                            f"better ({decision.stage} stage, score {decision.score}); "
-                            "reword it or move it",
-                            warning=warning,
-                        )
-                    )
+                )
     errors += _declined_twice(content, seen)
     return errors
 
@@ -79,19 +65,36 @@ def _declined_twice(content: Content, seen: dict[str, tuple[str, int]]) -> list[
     """A near miss to decline that is also an intent's example (or another group's)."""
     errors = []
     for decline in content.declines.values():
-        for lang, examples in decline.examples.items():
-            lines = decline.example_lines.get(lang, ())
-            for number, example in enumerate(examples):
-                line = lines[number] if number < len(lines) else decline.where.line
-                key = normalize_text(example)
-                if key in seen and seen[key][0] != decline.id:
-                    errors.append(
-                        ContentError(
-                            decline.where.path,
-                            line,
-                            f"declined example {example!r} of {decline.id} is also an example "
-                            f"of {seen[key][0]} (line {seen[key][1]})",
-                        )
-                    )
-                seen.setdefault(key, (decline.id, line))
+        for _, _, example, line in _located(decline):
+            twice = _twice(decline, example, line, seen, "declined example")
+            if twice is not None:
+                errors.append(twice)
     return errors
+
+
+def _located(entry: Intent | Decline) -> Iterator[tuple[str, int, str, int]]:
+    """Each example of an intent or a decline group: language, number, text, line."""
+    for lang, examples in entry.examples.items():
+        lines = entry.example_lines.get(lang, ())
+        for number, example in enumerate(examples):
+            yield lang, number, example, lines[number] if number < len(lines) else entry.where.line
+
+
+def _twice(
+    entry: Intent | Decline,
+    example: str,
+    line: int,
+    seen: dict[str, tuple[str, int]],
+    what: str,
+) -> ContentError | None:
+    """The error for a text another entry already has; else remember where this one is."""
+    key = normalize_text(example)
+    if key in seen and seen[key][0] != entry.id:
+        return ContentError(
+            entry.where.path,
+            line,
+            f"{what} {example!r} of {entry.id} is also an example of "
+            f"{seen[key][0]} (line {seen[key][1]})",
+        )
+    seen.setdefault(key, (entry.id, line))
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.campaign_replies import campaign_lines
 from bot.core.records import Insights
 from bot.core.responder import Responder
 
@@ -20,4 +21,5 @@ def insights_text(
     if feedback is not None:
         lines.append(responder.ui("insights_feedback", lang, days=insights.days))
         lines += [f"  {i}: 👍 {up} · 👎 {down}" for i, up, down in feedback] or [f"  {none}"]
+    lines += campaign_lines(responder, insights.campaigns, insights.days, lang)
     return "\n".join(lines)

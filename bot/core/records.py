@@ -4,7 +4,7 @@ the core, never the reverse."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.report_flow import Media
 
@@ -20,6 +20,7 @@ class Subscription:
     area: str | None
     active: bool
     created_at: float
+    audiences: tuple[str, ...] = ()  # audience group ids (content/audiences.yaml); none: ()
 
 
 STATUSES = ("pending", "accepted", "rejected")
@@ -52,3 +53,32 @@ class Insights:
     days: int
     unanswered: list[tuple[str, int]]  # masked question, how often
     intents: list[tuple[str, int]]  # intent id (or fallback / did_you_mean), hits
+    campaigns: list[tuple[str, int]] = field(default_factory=list)  # campaign code, visits
+
+
+SUGGESTION_STATUSES = ("open", "answered", "resolved", "referred")
+
+
+@dataclass(frozen=True)
+class SuggestionAnswer:
+    at: float
+    text: str
+    officer: str  # the officer's Telegram name, shown in the bureau chat only
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A resident's suggestion to the bureau (personal numbers masked) and what became of it."""
+
+    id: int
+    reference: str
+    user_id: int
+    chat_id: int  # where the answers go
+    lang: str
+    text: str
+    status: str  # one of SUGGESTION_STATUSES
+    delivery: str  # queued | delivered | refused (by Telegram, for good)
+    bureau_messages: tuple[int, ...]  # the bot's messages about it in the suggestions chat
+    created_at: float
+    answers: tuple[SuggestionAnswer, ...] = ()
+    decided_by: str | None = None  # who marked it resolved or referred

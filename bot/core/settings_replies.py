@@ -23,6 +23,15 @@ def _area_name(responder: Responder, area: str | None, lang: str) -> str:
     return responder.ui("area_any", lang)
 
 
+def _audience_names(responder: Responder, audiences: tuple[str, ...], lang: str) -> str:
+    """The groups a subscriber joined, in content order (an id since removed from content
+    is left out: it no longer selects anything)."""
+    known = responder.content.audiences
+    names = [known[a].name[lang] for a in known if a in audiences]
+    separator = "、" if lang == "zh" else ", "
+    return separator.join(names) or responder.ui("audiences_none", lang)
+
+
 def subscription_status(
     responder: Responder, subscription: Subscription, lang: str, preface_key: str | None = None
 ) -> Reply:
@@ -33,6 +42,9 @@ def subscription_status(
         topics=_topic_names(responder, subscription.topics, lang),
         area=_area_name(responder, subscription.area, lang),
     )
+    if responder.content.audiences:
+        names = _audience_names(responder, subscription.audiences, lang)
+        text = f"{text}\n{responder.ui('audiences_line', lang, audiences=names)}"
     if preface_key:
         text = f"{responder.ui(preface_key, lang)}\n{text}"
     toggles = [
@@ -45,9 +57,36 @@ def subscription_status(
     buttons = (
         *toggles,
         Button(responder.ui("area_button", lang), "sub:areas"),
+        *_audiences_button(responder, lang),
         Button(responder.ui("unsubscribe_button", lang), "sub:off"),
     )
     return Reply(text=text, lang=lang, kind=ReplyKind.NOTICE, buttons=buttons)
+
+
+def _audiences_button(responder: Responder, lang: str) -> tuple[Button, ...]:
+    if not responder.content.audiences:
+        return ()
+    return (Button(responder.ui("audiences_button", lang), "sub:audiences"),)
+
+
+def audience_menu(responder: Responder, subscription: Subscription, lang: str) -> Reply:
+    """The audience groups with what each is for, a tick on those joined, and Done."""
+    lang = responder.language(lang)
+    known = responder.content.audiences
+    groups = "\n".join(f"• {a.name[lang]}: {a.why[lang]}" for a in known.values())
+    toggles = tuple(
+        Button(
+            ("✅ " if a.id in subscription.audiences else "⬜ ") + a.name[lang], f"sub:aud:{a.id}"
+        )
+        for a in known.values()
+    )
+    done = Button(responder.ui("audiences_done_button", lang), "sub:status")
+    return Reply(
+        text=responder.ui("audiences_prompt", lang, groups=groups),
+        lang=lang,
+        kind=ReplyKind.MENU,
+        buttons=(*toggles, done),
+    )
 
 
 AREAS_PER_PAGE = 6  # with "more" and the way back: at most 8 buttons on a phone
@@ -91,8 +130,10 @@ def stored_data(
     subscription: Subscription | None,
     reports: int,
     lang: str,
+    suggestions: int = 0,
 ) -> Reply:
-    """What /mysettings shows: everything the bot keeps about this resident."""
+    """What /mysettings shows: everything the bot keeps about this resident, with the
+    buttons to change the subscription when there is one."""
     lang = responder.language(lang)
     chosen = {"zh": "中文", "en": "English"}.get(language or "") or responder.ui(
         "settings_lang_unset", lang
@@ -101,9 +142,25 @@ def stored_data(
         summary = responder.ui("settings_not_subscribed", lang)
     else:
         since = datetime.fromtimestamp(subscription.created_at, UTC).strftime("%Y-%m-%d")
+        groups = ""
+        if subscription.audiences:
+            groups = f"{_audience_names(responder, subscription.audiences, lang)}; "
         summary = (
             f"{_topic_names(responder, subscription.topics, lang)}; "
-            f"{_area_name(responder, subscription.area, lang)}; {since}"
+            f"{_area_name(responder, subscription.area, lang)}; {groups}{since}"
         )
-    text = responder.ui("settings", lang, language=chosen, subscription=summary, reports=reports)
-    return Reply(text=text, lang=lang, kind=ReplyKind.NOTICE)
+    text = responder.ui(
+        "settings",
+        lang,
+        language=chosen,
+        subscription=summary,
+        reports=reports,
+        suggestions=suggestions,
+    )
+    buttons: tuple[Button, ...] = ()
+    if subscription is not None:
+        buttons = (
+            Button(responder.ui("area_button", lang), "sub:areas"),
+            *_audiences_button(responder, lang),
+        )
+    return Reply(text=text, lang=lang, kind=ReplyKind.NOTICE, buttons=buttons)

@@ -14,7 +14,7 @@ from bot.store.database import Database
 
 PAGE = 2_000  # rows read and written at a time: memory stays flat however large the file
 # Tables whose `id` is an identity on PostgreSQL.
-IDENTITY_TABLES = ("outbox", "reports")
+IDENTITY_TABLES = ("outbox", "reports", "suggestions", "suggestion_answers")
 
 
 class CopyRefused(Exception):
@@ -26,7 +26,23 @@ def _tables(source: Database) -> list[str]:
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         " AND name <> 'schema_migrations' ORDER BY name"
     ).fetchall()
-    return [r[0] for r in rows]
+    return _referenced_first(source, [r[0] for r in rows])
+
+
+def _referenced_first(source: Database, tables: list[str]) -> list[str]:
+    """The tables in an order that copies a row's parent before it (suggestions before
+    their answers): PostgreSQL checks a foreign key at each insert."""
+    parents = {
+        table: {row[2] for row in source.execute(f"PRAGMA foreign_key_list({table})")}
+        for table in tables
+    }
+    ordered: list[str] = []
+    while len(ordered) < len(tables):
+        ready = [t for t in tables if t not in ordered and parents[t] <= {*ordered, t}]
+        if not ready:  # pragma: no cover - the schema has no cycle
+            raise CopyRefused("the tables' foreign keys form a cycle")
+        ordered += ready
+    return ordered
 
 
 def _columns(source: Database, table: str) -> list[str]:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.store.migrations import MIGRATIONS, PRE_MIGRATION_COLUMNS, statements
+from bot.store.migrations import MIGRATIONS, statements
 
 MEMORY = ":memory:"
 
@@ -210,16 +210,15 @@ class SqliteDatabase(Database):
                     continue
                 for statement in statements(migration.sqlite):
                     db.execute(statement)
-                if migration.version == 1:
-                    self._add_pre_migration_columns(db)
+                self._add_missing_columns(db, migration.sqlite_columns)
                 db.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (migration.version, migration.name, time.time()),
                 )
 
     @staticmethod
-    def _add_pre_migration_columns(db: Connection) -> None:
-        for table, column, definition in PRE_MIGRATION_COLUMNS:
+    def _add_missing_columns(db: Connection, columns: tuple[tuple[str, str, str], ...]) -> None:
+        for table, column, definition in columns:
             existing = db.execute(f"PRAGMA table_info({table})").fetchall()
             if column not in {row[1] for row in existing}:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")

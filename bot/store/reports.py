@@ -44,11 +44,11 @@ class ReportStore(Protocol):
     def purge(self, before: float, now: float) -> int: ...
 
 
-def new_reference(now: float) -> str:
-    """R + the China date + 4 random letters: R261129-K7Q2. Random, so it says nothing about
-    how many reports there are and cannot be guessed from a neighbour's."""
+def new_reference(now: float, prefix: str = "R") -> str:
+    """R + the China date + 4 random letters: R261129-K7Q2 (S… for a suggestion). Random, so
+    it says nothing about how many there are and cannot be guessed from a neighbour's."""
     day = datetime.fromtimestamp(now, CHINA_TIME).strftime("%y%m%d")
-    return f"R{day}-" + "".join(secrets.choice(_REFERENCE_LETTERS) for _ in range(4))
+    return f"{prefix}{day}-" + "".join(secrets.choice(_REFERENCE_LETTERS) for _ in range(4))
 
 
 _COLUMNS = (

@@ -15,6 +15,7 @@ class SubscriptionStore(Protocol):
     def get(self, chat_id: int) -> Subscription | None: ...
     def set_topics(self, chat_id: int, topics: tuple[str, ...]) -> None: ...
     def set_area(self, chat_id: int, area: str | None) -> None: ...
+    def set_audiences(self, chat_id: int, audiences: tuple[str, ...]) -> None: ...
     def set_language(self, chat_id: int, lang: str) -> None: ...
     def deactivate(self, chat_id: int) -> None: ...
     def move_chat(self, old_chat_id: int, new_chat_id: int) -> None: ...
@@ -23,6 +24,11 @@ class SubscriptionStore(Protocol):
 
 def _topics_text(topics: tuple[str, ...]) -> str:
     return "," + ",".join(t for t in TOPICS if t in topics) + ","
+
+
+def _ids_text(ids: tuple[str, ...]) -> str:
+    """ ",merchants,students,": LIKE '%,merchants,%' selects; "," is none."""
+    return "," + "".join(f"{i}," for i in sorted(set(ids)))
 
 
 class SqliteSubscriptionStore:
@@ -49,20 +55,24 @@ class SqliteSubscriptionStore:
 
     def get(self, chat_id: int) -> Subscription | None:
         row = self.db.execute(
-            "SELECT chat_id, user_id, lang, topics, area, active, created_at"
+            "SELECT chat_id, user_id, lang, topics, area, active, created_at, audiences"
             " FROM subscribers WHERE chat_id = ?",
             (chat_id,),
         ).fetchone()
         if row is None:
             return None
         topics = tuple(t for t in row[3].split(",") if t)
-        return Subscription(row[0], row[1], row[2], topics, row[4], bool(row[5]), row[6])
+        audiences = tuple(a for a in (row[7] or "").split(",") if a)
+        return Subscription(row[0], row[1], row[2], topics, row[4], bool(row[5]), row[6], audiences)
 
     def set_topics(self, chat_id: int, topics: tuple[str, ...]) -> None:
         self._update(chat_id, "topics", _topics_text(topics))
 
     def set_area(self, chat_id: int, area: str | None) -> None:
         self._update(chat_id, "area", area)
+
+    def set_audiences(self, chat_id: int, audiences: tuple[str, ...]) -> None:
+        self._update(chat_id, "audiences", _ids_text(audiences))
 
     def set_language(self, chat_id: int, lang: str) -> None:
         self._update(chat_id, "lang", lang)
@@ -94,7 +104,13 @@ class SqliteSubscriptionStore:
         return len(chats)
 
     def _update(self, chat_id: int, column: str, value: object) -> None:
-        if column not in ("topics", "area", "lang", "active"):  # never interpolate input
+        if column not in (
+            "topics",
+            "area",
+            "lang",
+            "active",
+            "audiences",
+        ):  # never interpolate input
             raise ValueError(column)
         self.db.execute(
             f"UPDATE subscribers SET {column} = ?, updated_at = ? WHERE chat_id = ?",  # noqa: S608

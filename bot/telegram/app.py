@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.content.model import LANGUAGES
 from bot.core.responder import Responder
 from bot.models.ocr import available as ocr_available
+from bot.store.campaigns import SqliteCampaignStore
 from bot.store.conversations import SqliteConversationStore, SqliteFeedbackStore
 from bot.store.database import Database
 from bot.store.group_guard import SqliteGuardStore
@@ -29,9 +30,11 @@ from bot.store.insights import SqliteInsightsStore
 from bot.store.preferences import SqlitePreferenceStore
 from bot.store.reports import SqliteReportStore
 from bot.store.subscriptions import SqliteSubscriptionStore
+from bot.store.suggestions import SqliteSuggestionStore
 from bot.telegram import (
     admin,
     broadcasts,
+    campaigns,
     flow,
     handlers,
     insights,
@@ -41,6 +44,7 @@ from bot.telegram import (
     scam_guard,
     screenshots,
     subscriptions,
+    suggestions,
 )
 from bot.workers.ocr import OcrWorker
 
@@ -51,6 +55,7 @@ COMMANDS = ("start", "help", "tips", "stats", "lang")
 CHECK_COMMANDS = ("check",)
 REPORT_COMMANDS = ("report", "myreports", "cancel")
 SUBSCRIPTION_COMMANDS = ("subscribe", "unsubscribe", "mysettings", "forget")
+SUGGESTION_COMMANDS = ("suggest", "mysuggestions")
 
 
 async def _on_start_up(application: Application) -> None:
@@ -58,6 +63,8 @@ async def _on_start_up(application: Application) -> None:
     # residents need not see it, and administrators know it.
     responder = application.bot_data[handlers.RESPONDER]
     names = COMMANDS + CHECK_COMMANDS + REPORT_COMMANDS + SUBSCRIPTION_COMMANDS
+    if application.bot_data[admin.SETTINGS].suggestions_chat is not None:
+        names += SUGGESTION_COMMANDS
 
     def menu(lang: str) -> list[BotCommand]:
         return [BotCommand(name, responder.ui(f"command_{name}", lang)) for name in names]
@@ -67,12 +74,14 @@ async def _on_start_up(application: Application) -> None:
     await application.bot.set_my_commands(menu(responder.default_lang))
     await broadcasts.resume_broadcasts(application)
     await review.start_delivery(application)  # reports queued before a restart go out now
+    await suggestions.start_delivery(application)  # and suggestions
     reload.reload_on_sighup(application)
 
 
 async def _on_stop(application: Application) -> None:
     await broadcasts.stop_sending(application)
     await review.stop_delivery(application)
+    await suggestions.stop_delivery(application)
     worker = application.bot_data.get(_OWN_OCR)
     if worker is not None:
         await asyncio.to_thread(worker.close)
@@ -122,6 +131,11 @@ def build_application(
         application.bot_data[review.DELIVERY] = review.ReviewDelivery(
             application, report_store, settings.review_chat
         )
+    suggestion_store = SqliteSuggestionStore(database)
+    if settings.suggestions_chat is not None:
+        application.bot_data[suggestions.DELIVERY] = suggestions.SuggestionDelivery(
+            application, suggestion_store, settings.suggestions_chat
+        )
     application.bot_data.update(
         {
             handlers.RESPONDER: responder,
@@ -136,18 +150,28 @@ def build_application(
             flow.FLOOD_GUARD: flow.FloodGuard(settings.flood_messages, settings.flood_window),
             handlers.INSIGHTS: SqliteInsightsStore(database, settings.insights_days),
             review.REPORTS: report_store,
+            campaigns.CAMPAIGNS: SqliteCampaignStore(database, settings.insights_days),
+            suggestions.SUGGESTIONS: suggestion_store,
             handlers.PASTE_CHECK: (scam_guard.looks_received, scam_guard.reply_with_check),
             # Intents that act rather than answer: "我要订阅" subscribes, "怎么举报" starts one.
             handlers.INTENT_ACTIONS: {
                 "bot.subscribe": subscriptions.subscribe,
                 "bot.unsubscribe": subscriptions.confirm_unsubscribe,  # asks first
                 "helmet.report": reports.on_report_question,
+                suggestions.PETITION: suggestions.on_petition,  # with "write a suggestion"
             },
         }
     )
     edited = filters.UpdateType.EDITED
 
     application.add_handler(TypeHandler(Update, flow.on_any_update), group=-1)
+    # A resident asked for a suggestion who sends another command or presses another button
+    # has moved on (before everything else, then the update goes on as usual).
+    commands, buttons = suggestions.MOVING_ON
+    application.add_handler(MessageHandler(commands, suggestions.on_moving_on), group=-2)
+    application.add_handler(
+        CallbackQueryHandler(suggestions.on_moving_on, pattern=buttons), group=-2
+    )
     # First: a resident writing a report is answering its questions, not asking ours.
     application.add_handler(
         MessageHandler(
@@ -155,10 +179,25 @@ def build_application(
             reports.on_report_message,
         )
     )
+    # Then a resident the bot asked for a suggestion; an officer answering one.
+    waiting = suggestions.WaitingForSuggestion(suggestion_store)
+    application.add_handler(
+        MessageHandler(waiting & ~filters.COMMAND & ~edited, suggestions.on_suggestion_message)
+    )
+    if settings.suggestions_chat is not None:
+        answer = suggestions.ReplyToSuggestion(suggestion_store, settings.suggestions_chat)
+        application.add_handler(
+            MessageHandler(answer & ~filters.COMMAND & ~edited, suggestions.on_officer_reply)
+        )
+    application.add_handler(CommandHandler("suggest", suggestions.on_suggest))
+    application.add_handler(CommandHandler("mysuggestions", suggestions.on_mysuggestions))
+    application.add_handler(CommandHandler("cancel", suggestions.on_cancel, filters=waiting))
     application.add_handler(CommandHandler("report", reports.on_report))
     application.add_handler(CommandHandler("cancel", reports.on_cancel))
     application.add_handler(CommandHandler("myreports", reports.on_myreports))
     application.add_handler(CommandHandler("pending", review.on_pending))
+    # /start <code> from a campaign's link; a bare /start is one of the COMMANDS below.
+    application.add_handler(CommandHandler("start", campaigns.on_start_with_code, has_args=True))
     application.add_handler(CommandHandler(list(COMMANDS), handlers.on_command))
     application.add_handler(CommandHandler("subscribe", subscriptions.on_subscribe))
     application.add_handler(CommandHandler("unsubscribe", subscriptions.on_unsubscribe))
@@ -177,6 +216,9 @@ def build_application(
     application.add_handler(CallbackQueryHandler(broadcasts.on_broadcast_button, pattern=r"^bc:"))
     application.add_handler(CallbackQueryHandler(reports.on_report_button, pattern=r"^report:"))
     application.add_handler(CallbackQueryHandler(review.on_review_button, pattern=r"^review:"))
+    application.add_handler(
+        CallbackQueryHandler(suggestions.on_suggestion_button, pattern=r"^sugg:")
+    )
     application.add_handler(CallbackQueryHandler(handlers.on_feedback_button, pattern=r"^fb:"))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_handler(

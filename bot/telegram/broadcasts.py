@@ -14,7 +14,7 @@ from pathlib import Path
 from telegram import Message, Update
 from telegram.ext import Application, ContextTypes
 
-from bot.broadcast.alerts import Alert, AlertError, load_alert, quick_alert
+from bot.broadcast.alerts import Alert, AlertError, load_alert, quick_alert, typed_audiences
 from bot.broadcast.outbox import Outbox
 from bot.broadcast.sender import BroadcastReport, BroadcastSender
 from bot.broadcast.shared_rate import SharedRateLimiter
@@ -47,7 +47,8 @@ def alert_files(settings: Settings, responder: Responder) -> tuple[list[Alert], 
     folder = Path(settings.alerts_dir)
     for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
         try:
-            alerts.append(load_alert(path, set(responder.content.areas)))
+            content = responder.content
+            alerts.append(load_alert(path, set(content.areas), set(content.audiences)))
         except AlertError as exc:
             errors.append(str(exc))
     return alerts, errors
@@ -61,12 +62,26 @@ def _find_alert(context: ContextTypes.DEFAULT_TYPE, alert_id: str) -> Alert | No
     return next((a for a in alerts if a.id == alert_id), None)
 
 
+def audience_lines(responder: Responder, outbox: Outbox, alert: Alert, lang: str) -> str:
+    """For an alert to audience groups: a heading and one line per group with its size."""
+    sizes = outbox.audience_sizes(alert)
+    if not sizes:
+        return ""
+    known = responder.content.audiences
+    lines = [f"• {known[g].name[lang] if g in known else g} ({g}): {n}" for g, n in sizes.items()]
+    return "\n".join([responder.ui("bc_audiences", lang), *lines])
+
+
 def _preview(context: ContextTypes.DEFAULT_TYPE, alert: Alert, lang: str) -> Reply:
     responder = responder_of(context)
-    audience = context.bot_data[OUTBOX].audience_size(alert)
+    outbox: Outbox = context.bot_data[OUTBOX]
+    audience = outbox.audience_size(alert)
     text = responder.ui(
         "bc_preview", lang, audience=audience, text=f"{alert.render('zh')}\n\n{alert.render('en')}"
     )
+    groups = audience_lines(responder, outbox, alert, lang)
+    if groups:
+        text = f"{groups}\n\n{text}"
     buttons = (
         Button(responder.ui("bc_confirm_button", lang), f"bc:send:{alert.id}"),
         Button(responder.ui("bc_cancel_button", lang), f"bc:cancel:{alert.id}"),
@@ -84,7 +99,19 @@ async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         (message.text or "").splitlines()[1:]
     ).strip()
     if text:
-        alert = quick_alert(text)
+        audiences, text = typed_audiences(text)
+        unknown = [a for a in audiences if a not in responder.content.audiences]
+        if unknown:
+            known = ", ".join(responder.content.audiences)
+            wrong = responder.ui(
+                "bc_audiences_unknown", lang, unknown=", ".join(unknown), known=known
+            )
+            await send_reply(message, Reply(wrong, lang, ReplyKind.NOTICE))
+            return
+        if not text.strip():  # only the audiences line
+            await send_reply(message, responder.notice("bc_audiences_no_text", lang))
+            return
+        alert = quick_alert(text, audiences=audiences)
         context.bot_data.setdefault(DRAFTS, {})[alert.id] = alert
         await send_reply(message, _preview(context, alert, lang))
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -10,6 +12,7 @@ from bot.core.types import Reply, ReplyKind
 from bot.numbers import ascii_whole_number
 from bot.store.insights import MAX_SUMMARY_DAYS
 from bot.telegram.admin import admin_command
+from bot.telegram.campaigns import CAMPAIGNS
 from bot.telegram.handlers import FEEDBACK, INSIGHTS, responder_of, send_reply
 
 DEFAULT_DAYS = 30
@@ -25,6 +28,9 @@ async def on_insights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     days = ascii_whole_number(argument) or DEFAULT_DAYS
     days = min(days, MAX_SUMMARY_DAYS)  # more than kept anyway; the reply names the days
     summary = context.bot_data[INSIGHTS].summary(days)
+    visits = context.bot_data.get(CAMPAIGNS)
+    if visits is not None:
+        summary = replace(summary, campaigns=visits.summary(days))
     feedback = context.bot_data.get(FEEDBACK)
     votes = feedback.summary(days) if feedback is not None else None
     text = insights_text(responder_of(context), summary, lang, votes)

@@ -4,21 +4,20 @@ reject buttons, and removing review copies when a resident uses /forget.
 Delivery never loses a report: a submitted report stays `queued` in SQLite until the review
 chat has its summary. It is tried at once, then by a background worker that backs off while
 the chat is unreachable, and after a restart. Reports go out in the order they were made.
+The queue's machinery is bot.telegram.delivery's, shared with residents' suggestions.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
 
 from telegram import InputMediaDocument, InputMediaPhoto, InputMediaVideo, Message, Update
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.broadcast.telegram_errors import retry_seconds
 from bot.config import Settings
 from bot.core.records import Report
 from bot.core.report_flow import Media, ReportFlow, ReportLimits
@@ -34,6 +33,7 @@ from bot.core.responder import Responder
 from bot.numbers import ascii_whole_number
 from bot.store.reports import ReportStore
 from bot.telegram.admin import SETTINGS, is_reviewer
+from bot.telegram.delivery import QueuedDelivery, delete_messages, refused_for_good
 from bot.telegram.handlers import RESPONDER, responder_of, send_reply, with_retries
 from bot.telegram.replies import keyboard
 
@@ -42,10 +42,6 @@ log = logging.getLogger(__name__)
 REPORTS = "reports"  # bot_data key: the ReportStore
 DELIVERY = "review_delivery"  # bot_data key: the ReviewDelivery
 _ALBUM_ITEM = {"photo": InputMediaPhoto, "video": InputMediaVideo}
-# Deliveries of one report that may fail by the bot's own fault (a bug building its message)
-# before it is set aside; Telegram's answers are never counted against a report.
-GIVE_UP_AFTER = 3
-OTHER_REPLICA_WAIT = 2.0  # seconds before looking again while another replica delivers
 
 
 def report_flow(responder: Responder, settings: Settings) -> ReportFlow:
@@ -66,63 +62,36 @@ def reports_of(context: ContextTypes.DEFAULT_TYPE) -> ReportStore:
     return context.bot_data[REPORTS]
 
 
-@dataclass
-class ReviewDelivery:
-    application: Application
-    store: ReportStore
-    chat_id: int
-    retry_after: float = 30.0  # first wait after a failure; doubles up to `longest_wait`
-    longest_wait: float = 600.0
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _task: asyncio.Task | None = None
+class ReviewDelivery(QueuedDelivery):
+    """Citizen reports to the review chat: media first, then the summary with the buttons."""
 
-    async def deliver_pending(self) -> float | None:
-        """Send every queued report; None when all went out, else how long to wait."""
-        # Two residents confirming at once must not send one twice: one task here, and one
-        # replica of several (a database lock), delivers at a time.
-        async with self._lock:
-            with self.store.delivery_turn() as ours:
-                if not ours:
-                    return OTHER_REPLICA_WAIT  # another replica is delivering: look again soon
-                return await self._deliver_queue()
+    noun = "report"
+    chat_name = "review chat"
 
-    async def _deliver_queue(self) -> float | None:
-        # Read again after each pass: reports another replica queued meanwhile go out too.
-        while queued := self.store.undelivered():
-            for report in queued:
-                try:
-                    await self._deliver(report)
-                except RetryAfter as exc:
-                    log.warning("review chat flood control; report %s waits", report.id)
-                    return retry_seconds(exc)
-                except TelegramError as exc:
-                    if not _refused_for_good(exc):
-                        log.warning("review chat unreachable (%s); report %s stays queued",
-                                    telegram_reason(exc), report.id)  # fmt: skip
-                        return self.retry_after
-                    self._set_aside(report, f"refused by Telegram: {exc.message}")
-                except Exception as exc:  # a bug with this one report (its message, say)
-                    if not self._failed_too_often(report, exc):
-                        return self.retry_after  # in order: it may go out next time
-                    self._set_aside(report, f"failed {GIVE_UP_AFTER} times: {type(exc).__name__}")
-        return None
+    def __init__(
+        self,
+        application: Application,
+        store: ReportStore,
+        chat_id: int,
+        retry_after: float = 30.0,
+        longest_wait: float = 600.0,
+    ) -> None:
+        super().__init__(application, chat_id, retry_after, longest_wait)
+        self.store = store
 
-    def _failed_too_often(self, report: Report, exc: Exception) -> bool:
-        """Count a failure that is the bot's, not Telegram's; True once it is the last one.
-        The traceback goes to the (redacting) log for whoever fixes the bug."""
-        attempts = self.store.failed_attempt(report.id)
-        log.error(
-            "report %s could not be delivered (%s, attempt %d of %d)",
-            report.id,
-            type(exc).__name__,
-            attempts,
-            GIVE_UP_AFTER,
-            exc_info=exc,
-        )
-        return attempts >= GIVE_UP_AFTER
+    def queued(self) -> list[Report]:
+        return self.store.undelivered()
 
-    def _set_aside(self, report: Report, reason: str) -> None:
+    async def deliver(self, report: Report) -> None:
+        await self._deliver(report)
+
+    def turn(self) -> AbstractContextManager[bool]:
+        return self.store.delivery_turn()
+
+    def count_failure(self, report: Report) -> int:
+        return self.store.failed_attempt(report.id)
+
+    def set_aside(self, report: Report, reason: str) -> None:
         """Keep a report that will never go out of the queue, stored and visible to the
         operator (`antifraud-bot reports`), so it cannot hold up the ones behind it."""
         sent = self.store.get(report.id) or report  # what reached the chat before it failed
@@ -142,7 +111,7 @@ class ReviewDelivery:
             try:
                 messages += [m.message_id for m in await self._send_media(report)]
             except BadRequest as exc:
-                if not _refused_for_good(exc):
+                if not refused_for_good(exc):
                     raise  # the review chat itself is wrong: keep the report queued
                 # Telegram refuses these files for good (a new bot token invalidates file
                 # ids, say): deliver the rest rather than hold up every later report.
@@ -191,79 +160,12 @@ class ReviewDelivery:
     def _lang(self) -> str:
         return self.application.bot_data[SETTINGS].default_lang
 
-    # -- the background worker ---------------------------------------------------------------
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="review-delivery")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        wait = self.retry_after
-        while True:
-            try:
-                delay = await self.deliver_pending()
-                self._purge()
-            except Exception:  # a bug here must not stop deliveries for good
-                log.exception("review delivery failed")
-                delay = self.retry_after
-            wait = (
-                self.retry_after if delay is None else min(max(delay, wait * 2), self.longest_wait)
-            )
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
-
-    def _purge(self) -> None:
+    def purge(self) -> None:
         days = self.application.bot_data[SETTINGS].report_days
         now = time.time()
         removed = self.store.purge(now - days * 86400, now)
         if removed:
             log.info("deleted %d reports past the %d-day retention period", removed, days)
-
-
-# Telegram's 400s about the message itself, which no retry changes (Telegram's descriptions,
-# lower-cased; python-telegram-bot drops their "Bad Request: " prefix). Any other 400 ("chat
-# not found", "have no rights to send a message", "TOPIC_CLOSED", "message thread not found")
-# is about the review chat, which an admin can fix: the report waits, queued, until then.
-REFUSED_FOR_GOOD = (
-    "message is too long",
-    "message caption is too long",
-    "can't parse entities",
-    "message text is empty",
-    "text must be non-empty",
-    "wrong file identifier",  # also "wrong file identifier/http url specified"
-    "wrong remote file id",  # "wrong remote file identifier specified", "... id specified"
-    "failed to get http url content",
-    "wrong type of the web page content",
-    "type of file mismatch",
-    "can't use file of type",
-    "photo_invalid_dimensions",
-    "image_process_failed",
-)
-
-
-def _refused_for_good(exc: TelegramError) -> bool:
-    """A 400 that no retry can change: this message's text, entities or files. Every other
-    error (another 400, a 403, a 5xx answer, the network) is retried until the chat is back."""
-    reason = exc.message.lower()
-    return isinstance(exc, BadRequest) and any(known in reason for known in REFUSED_FOR_GOOD)
-
-
-def telegram_reason(exc: TelegramError) -> str:
-    """'BadRequest: Chat not found': the kind of error and Telegram's own words, so the log
-    says whether the network, the chat or its permissions are at fault."""
-    kind = type(exc).__name__
-    return exc.message if exc.message.startswith(kind) else f"{kind}: {exc.message}"
 
 
 async def start_delivery(application: Application) -> None:
@@ -281,8 +183,8 @@ async def stop_delivery(application: Application) -> None:
 async def deliver_now(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Right after a report is confirmed: try at once; the worker retries if this fails."""
     delivery: ReviewDelivery | None = context.bot_data.get(DELIVERY)
-    if delivery is not None and await delivery.deliver_pending() is not None:
-        delivery.wake()
+    if delivery is not None:
+        await delivery.deliver_now()
 
 
 # -- officers' decisions ---------------------------------------------------------------------
@@ -399,13 +301,7 @@ async def forget_reports(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> No
     for report in removed:
         if settings.review_keep == "accepted" and report.status == "accepted":
             continue
-        failed = False
-        for message_id in report.review_messages:
-            try:
-                await context.bot.delete_message(settings.review_chat, message_id)
-            except TelegramError:  # Telegram lets bots delete only for 48 hours
-                failed = True
-        if failed:
+        if not await delete_messages(context.bot, settings.review_chat, report.review_messages):
             text = flow_of(context).responder.ui(
                 "review_withdrawn", settings.default_lang, reference=report.reference
             )

@@ -11,7 +11,12 @@ from telegram.ext import ContextTypes
 
 from bot.core.conversation import asks_for_own_township, township_named
 from bot.core.records import TOPICS
-from bot.core.settings_replies import area_menu, stored_data, subscription_status
+from bot.core.settings_replies import (
+    area_menu,
+    audience_menu,
+    stored_data,
+    subscription_status,
+)
 from bot.core.types import Button, Reply, ReplyKind
 from bot.store.subscriptions import SubscriptionStore
 from bot.telegram.handlers import (
@@ -24,6 +29,7 @@ from bot.telegram.handlers import (
     user_language,
 )
 from bot.telegram.review import forget_reports, reports_of
+from bot.telegram.suggestions import SUGGESTIONS, forget_suggestions
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +138,7 @@ async def on_mysettings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         subscriptions_of(context).get(chat.id),
         reports_of(context).count(user.id),
         user_language(update, context) or "",
+        context.bot_data[SUGGESTIONS].count(user.id) if SUGGESTIONS in context.bot_data else 0,
     )
     await send_reply(message, reply)
 
@@ -147,6 +154,7 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if conversations is not None:
         conversations.forget_user(user.id)
     await forget_reports(context, user.id)
+    await forget_suggestions(context, user.id)
     log.info("a resident asked to be forgotten; their data was deleted")
     await send_reply(message, responder_of(context).notice("forget_done", lang))
 
@@ -181,6 +189,12 @@ async def on_subscription_button(update: Update, context: ContextTypes.DEFAULT_T
         await send_reply(query.message, responder.notice("sub_none", lang))
         return
     kind, _, value = action.partition(":")
+    if action == "audiences" or kind == "aud":
+        if value in responder.content.audiences:  # a stale or forged id changes nothing
+            store.set_audiences(chat.id, tuple(set(subscription.audiences) ^ {value}))
+            subscription = store.get(chat.id) or subscription
+        await send_reply(query.message, audience_menu(responder, subscription, lang))
+        return
     if kind == "topic" and value in TOPICS:
         topics = set(subscription.topics) ^ {value}
         if topics:  # keep at least one topic: unsubscribing is its own button
