@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 from collections import Counter
 
 import pytest
@@ -250,3 +251,68 @@ async def test_the_worker_looks_again_soon_after_another_replicas_turn(
     await _until(delivered)  # about 2 s later; the doubled back-off would be 60 s
     await _stopped(app)
     database.close(), other.close()
+
+
+# -- the delivery workers keep the event loop free --------------------------------------------
+
+
+class _Recording:
+    """A Database that notes the thread of every statement and transaction."""
+
+    def __init__(self, database: Database) -> None:
+        self.database, self.threads = database, []
+
+    def __getattr__(self, name: str):
+        return getattr(self.database, name)
+
+    def execute(self, *args):
+        self.threads.append(threading.get_ident())
+        return self.database.execute(*args)
+
+    def transaction(self):
+        self.threads.append(threading.get_ident())
+        return self.database.transaction()
+
+    def exclusive(self, key: int):
+        self.threads.append(threading.get_ident())
+        return self.database.exclusive(key)
+
+
+async def test_deliveries_query_the_database_off_the_event_loop(backend: str, responder) -> None:
+    """Reports and suggestions to their chats: every storage call of a delivery pass (queue,
+    turn, marking delivered, a failure counted, a set-aside) runs in a thread, not on the event
+    loop, where a PostgreSQL round trip would hold up every resident's answer."""
+    from bot.core.report_flow import Draft, Step
+    from bot.store.reports import SqliteReportStore
+    from bot.store.suggestions import SqliteSuggestionStore
+    from bot.telegram import review, suggestions
+    from tests import test_reports, test_suggestions
+
+    loop_thread = threading.get_ident()
+    database = Database(backend)
+    recording = _Recording(database)
+    draft = Draft(Step.CONFIRM, "zh", 0.0, "fraud", (), "集市", description="冒充客服")
+    SqliteReportStore(database).submit(7, 7, draft, 1e9)
+    SqliteSuggestionStore(database).submit(7, 7, "zh", "多办讲座", 1e9)
+
+    api = FakeBotApi()
+    app = await test_reports._started(responder, api, database)
+    app.bot_data[review.DELIVERY].store = SqliteReportStore(recording)
+    assert await app.bot_data[review.DELIVERY].deliver_pending() is None
+    await test_reports._stopped(app)
+    app = await test_suggestions._started(responder, api, database)
+    delivery = app.bot_data[suggestions.DELIVERY]
+    delivery.store = SqliteSuggestionStore(recording)
+    assert await delivery.deliver_pending() is None
+    broken = SqliteSuggestionStore(database).submit(8, 8, "zh", "再来一个", 1e9 + 1)
+    api.fail_chat(test_suggestions.BUREAU, 400, "Bad Request: message is too long")
+    assert await delivery.deliver_pending() is None  # set aside
+    assert SqliteSuggestionStore(database).get(broken.id).delivery == "refused"
+    calls_before_worker = len(recording.threads)
+    delivery.start()  # the worker's pass: deliveries, then the retention purge
+    await _until(lambda: len(recording.threads) >= calls_before_worker + 3)  # turn, queue, purge
+    await test_suggestions._stopped(app)
+
+    assert recording.threads and loop_thread not in recording.threads
+    assert api.shown_in(test_reports.REVIEW_CHAT) and api.shown_in(test_suggestions.BUREAU)
+    database.close()

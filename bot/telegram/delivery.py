@@ -78,6 +78,19 @@ async def delete_messages(bot: Bot, chat_id: int, message_ids: Iterable[int]) ->
     return deleted
 
 
+async def _enter_in_thread(turn: AbstractContextManager[bool]) -> bool:
+    """Enter `turn` in a thread. Cancelled meanwhile (the bot stopping), the thread still
+    finishes entering: leave the turn again then, or a replica would keep it until it exits."""
+    entering = asyncio.ensure_future(asyncio.to_thread(turn.__enter__))
+    try:
+        return await asyncio.shield(entering)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await entering
+            await asyncio.to_thread(turn.__exit__, None, None, None)
+        raise
+
+
 class QueuedDelivery:
     """Delivers one kind of queued item to one chat, in order, with the worker's back-off."""
 
@@ -130,17 +143,23 @@ class QueuedDelivery:
         """Send every queued item; None when all went out, else how long to wait."""
         # Two residents confirming at once must not send one twice: one task here, and one
         # replica of several (a database lock), delivers at a time.
+        # The storage calls run in a thread: with PostgreSQL each is a round trip that must not
+        # hold the event loop (and the residents' answers behind it).
         async with self._lock:
             self._others_turn = False
-            with self.turn() as ours:
+            turn = await asyncio.to_thread(self.turn)
+            ours = await _enter_in_thread(turn)
+            try:
                 self._others_turn = not ours
                 if not ours:
                     return OTHER_REPLICA_WAIT  # another replica is delivering: look again soon
                 return await self._deliver_queue()
+            finally:
+                await asyncio.to_thread(turn.__exit__, None, None, None)
 
     async def _deliver_queue(self) -> float | None:
         # Read again after each pass: items another replica queued meanwhile go out too.
-        while queued := self.queued():
+        while queued := await asyncio.to_thread(self.queued):
             for item in queued:
                 try:
                     await self.deliver(item)
@@ -157,11 +176,14 @@ class QueuedDelivery:
                             item.id,
                         )
                         return self.retry_after
-                    self.set_aside(item, f"refused by Telegram: {exc.message}")
+                    await asyncio.to_thread(
+                        self.set_aside, item, f"refused by Telegram: {exc.message}"
+                    )
                 except Exception as exc:  # a bug with this one item (its message, say)
-                    if not self._failed_too_often(item, exc):
+                    if not await asyncio.to_thread(self._failed_too_often, item, exc):
                         return self.retry_after  # in order: it may go out next time
-                    self.set_aside(item, f"failed {GIVE_UP_AFTER} times: {type(exc).__name__}")
+                    reason = f"failed {GIVE_UP_AFTER} times: {type(exc).__name__}"
+                    await asyncio.to_thread(self.set_aside, item, reason)
         return None
 
     def _failed_too_often(self, item: Any, exc: Exception) -> bool:
@@ -205,7 +227,7 @@ class QueuedDelivery:
         while True:
             try:
                 delay = await self.deliver_pending()
-                self.purge()
+                await asyncio.to_thread(self.purge)
             except Exception:  # a bug here must not stop deliveries for good
                 log.exception("%s delivery failed", self.noun)
                 delay = self.retry_after

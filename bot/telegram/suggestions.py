@@ -74,7 +74,7 @@ class SuggestionDelivery(QueuedDelivery):
         sent = await self.application.bot.send_message(
             self.chat_id, reply.text, reply_markup=keyboard(reply)
         )
-        self.store.delivered(suggestion.id, sent.message_id)
+        await asyncio.to_thread(self.store.delivered, suggestion.id, sent.message_id)
         log.info("suggestion %s delivered to the suggestions chat", suggestion.id)
 
     def turn(self) -> AbstractContextManager[bool]:
