@@ -16,6 +16,7 @@ from bench import (
     bench_matching,
     bench_memory,
     bench_ocr,
+    bench_postgres,
     bench_scaling,
     bench_scam,
 )
@@ -33,6 +34,7 @@ BENCHMARKS = (
     bench_scam,
     bench_broadcast,
     bench_ocr,
+    bench_postgres,
 )
 
 

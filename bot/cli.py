@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -462,6 +464,32 @@ def cmd_validate(settings: Settings, out: TextIO) -> int:
     return 0
 
 
+# -- db copy -------------------------------------------------------------------------------
+
+
+def cmd_db_copy(args: argparse.Namespace, out: TextIO) -> int:
+    """SQLite file → PostgreSQL, for a county moving to several replicas. Exit 2 when the
+    copy cannot start (no such file, not a PostgreSQL URL, a target already in use)."""
+    from bot.store.copy import CopyRefused, copy_database
+    from bot.store.database import Database, is_postgres
+
+    if is_postgres(args.source) or not is_postgres(args.target):
+        print("db copy: --from is an SQLite file, --to a postgresql:// URL", file=sys.stderr)
+        return 2
+    source = Database(args.source, create=False)
+    target = Database(args.target)
+    try:
+        counts = copy_database(source, target, say=lambda line: print(line, file=out))
+    except CopyRefused as refused:
+        print(f"db copy refused: {refused}", file=sys.stderr)
+        return 2
+    finally:
+        source.close()
+        target.close()
+    print(f"copied {sum(counts.values())} rows in {len(counts)} tables", file=out)
+    return 0
+
+
 # -- run -----------------------------------------------------------------------------------
 
 
@@ -487,15 +515,12 @@ def cmd_run(settings: Settings, responder: Responder) -> int:
         )
     application = build_application(settings, responder, database)
     if settings.webhook_url:
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=settings.webhook_url.rstrip("/").rsplit("/", 1)[-1],
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-        )
+        from bot.telegram import webhook
+
+        asyncio.run(webhook.serve(application, settings, database))
     else:
         application.run_polling()
+    database.close()
     return 0
 
 
@@ -581,6 +606,11 @@ def build_parser() -> argparse.ArgumentParser:
     reports.add_argument(
         "--last", type=_bounded(0, 10_000), default=20, help="list this many recent reports"
     )
+    db = sub.add_parser("db", help="the database: copy an SQLite file into PostgreSQL")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    copy = db_sub.add_parser("copy", help="copy every row of an SQLite file into PostgreSQL")
+    copy.add_argument("--from", dest="source", required=True, help="the SQLite file")
+    copy.add_argument("--to", dest="target", required=True, help="a postgresql:// URL")
     converse = sub.add_parser("converse", help="play conversation scripts (files or folders)")
     converse.add_argument("paths", nargs="+")
     converse.add_argument("-v", "--verbose", action="store_true", help="list passing scripts too")
@@ -601,7 +631,15 @@ def _secrets() -> list[str]:
     """What must never be printed, read from the environment so that even an error before
     (or while) the settings are read is redacted."""
     names = ("TELEGRAM_BOT_TOKEN", "ANTIFRAUD_WEBHOOK_SECRET")
-    return [value for name in names if (value := os.environ.get(name, "").strip())]
+    secrets = [value for name in names if (value := os.environ.get(name, "").strip())]
+    database = os.environ.get("ANTIFRAUD_DB", "")
+    if "://" in database:  # a PostgreSQL URL may carry a password
+        from urllib.parse import unquote, urlsplit
+
+        with contextlib.suppress(ValueError):
+            if password := urlsplit(database).password:
+                secrets += [password, unquote(password)]
+    return secrets
 
 
 def _dispatch(
@@ -613,6 +651,8 @@ def _dispatch(
         return cmd_validate(settings, out)
     if command == "broadcast-status":
         return cmd_broadcast_status(args, settings, out)
+    if command == "db":
+        return cmd_db_copy(args, out)
     if command == "reports":
         return cmd_reports(args, settings, out)
     if command == "run":  # before loading: a cold start says in the log what takes so long

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.numbers import ascii_whole_number
 
@@ -102,6 +103,7 @@ class Settings:
     contacts: dict[str, str] = field(default_factory=dict)
     admins: frozenset[int] = frozenset()
     broadcast_rate: float = 25.0
+    broadcast_lease: float = 30.0  # seconds a replica holds claimed outbox rows
     alerts_dir: Path = field(default_factory=lambda: _default_dir("alerts"))
     flood_messages: int = 20  # more than this many messages ...
     flood_window: float = 60.0  # ... in this many seconds, and a resident is slowed down
@@ -223,6 +225,9 @@ class Settings:
             flood_window=flood_window,
             admins=admins,
             broadcast_rate=rate,
+            broadcast_lease=_positive_decimal(
+                get("ANTIFRAUD_BROADCAST_LEASE"), "ANTIFRAUD_BROADCAST_LEASE", "30", 3600
+            ),
             alerts_dir=Path(get("ANTIFRAUD_ALERTS_DIR") or _default_dir("alerts")),
             token=get("TELEGRAM_BOT_TOKEN"),
             base_url=get("TELEGRAM_BASE_URL") or DEFAULT_BASE_URL,
@@ -231,14 +236,40 @@ class Settings:
             db_path=get("ANTIFRAUD_DB") or "antifraud.db",
             default_lang=default_lang,
             log_level=log_level,
-            webhook_url=get("ANTIFRAUD_WEBHOOK_URL"),
+            **_webhook_settings(get),
             webhook_listen=get("ANTIFRAUD_WEBHOOK_LISTEN") or "127.0.0.1",
             webhook_port=port,
-            webhook_secret=get("ANTIFRAUD_WEBHOOK_SECRET"),
             contacts={
                 name: value for name, var in CONTACT_VARIABLES.items() if (value := get(var))
             },
         )
+
+
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as a secret token
+
+
+def _webhook_settings(get: Callable[[str], str | None]) -> dict[str, str | None]:
+    """Webhook mode: an https URL (Telegram calls nothing else) and, with it, a secret token,
+    the only proof a call comes from Telegram (README, "Several machines")."""
+    url, secret = get("ANTIFRAUD_WEBHOOK_URL"), get("ANTIFRAUD_WEBHOOK_SECRET")
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigError(
+                "ANTIFRAUD_WEBHOOK_URL must be an https:// URL with a host (and no ?query or"
+                f" #fragment), not {url!r}"
+            )
+        if secret is None:
+            raise ConfigError(
+                "ANTIFRAUD_WEBHOOK_SECRET must be set with ANTIFRAUD_WEBHOOK_URL: without it,"
+                " anyone who finds the URL can send the bot updates"
+            )
+    if secret is not None and not _WEBHOOK_SECRET.fullmatch(secret):
+        raise ConfigError(
+            "ANTIFRAUD_WEBHOOK_SECRET must be 1 to 256 letters, digits, '_' or '-'"
+            " (Telegram's rule for secret tokens)"
+        )
+    return {"webhook_url": url, "webhook_secret": secret}
 
 
 def _chat_id(value: str | None, name: str) -> int | None:

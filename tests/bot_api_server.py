@@ -18,6 +18,7 @@ class BotApiServer:
         self.delay = delay
         self.reject_token = reject_token  # answer 401 Unauthorized to every method
         self.sent: list[int] = []  # chat ids, in the order messages were accepted
+        self.sent_at: list[float] = []  # when each was accepted (time.monotonic)
         self.messages: list[tuple[str, dict]] = []  # every send* call: (method, params)
         self._updates: list[dict] = []
         self._lock = threading.Lock()
@@ -94,6 +95,7 @@ class BotApiServer:
             chat_id = int(params["chat_id"])
             with self._lock:
                 self.sent.append(chat_id)
+                self.sent_at.append(time.monotonic())
                 self.messages.append((method, params))
                 message_id = len(self.sent)
             message = {

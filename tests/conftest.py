@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -55,6 +57,53 @@ async def app(responder: Responder, api: FakeBotApi) -> AsyncIterator[Applicatio
         api.clear()  # forget initialize()'s getMe: tests look at what the handlers sent
         yield application
         await application.stop()
+
+
+# -- the two storage backends ----------------------------------------------------------------
+# PostgreSQL tests need a server: ANTIFRAUD_TEST_PG names one (.ci/run starts one and sets it).
+# Locally, without it, they are skipped; in CI (CI=true) its absence fails them.
+PG_VARIABLE = "ANTIFRAUD_TEST_PG"
+
+
+def postgres_server() -> str:
+    url = os.environ.get(PG_VARIABLE)
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{PG_VARIABLE} is not set: CI must run the PostgreSQL tests")
+        pytest.skip(f"no PostgreSQL server ({PG_VARIABLE} unset; .ci/postgres starts one)")
+    return url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL to an empty schema of its own on the test server, dropped afterwards."""
+    import psycopg
+
+    server = postgres_server()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in server else "?"
+    try:
+        yield f"{server}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """ANTIFRAUD_DB for each backend: a file, and a PostgreSQL URL (a schema of its own)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "bot.db")
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def database(backend: str) -> Iterator[Database]:
+    db = Database(backend)
+    yield db
+    db.close()
 
 
 # -- conversation scripts: each tests/conversations/*.yaml is one test item ------------------

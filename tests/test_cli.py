@@ -92,9 +92,15 @@ def test_bad_configuration_is_named(monkeypatch, capsys) -> None:
 def test_run_uses_polling_or_webhook_as_configured(monkeypatch) -> None:
     from telegram.ext import Application
 
-    calls: list[tuple[str, dict]] = []
+    from bot.telegram import webhook
+
+    calls: list[tuple[str, object]] = []
+
+    async def serve(application, settings, database) -> None:
+        calls.append(("hook", settings))
+
     monkeypatch.setattr(Application, "run_polling", lambda self, **kw: calls.append(("poll", kw)))
-    monkeypatch.setattr(Application, "run_webhook", lambda self, **kw: calls.append(("hook", kw)))
+    monkeypatch.setattr(webhook, "serve", serve)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
     monkeypatch.setenv("ANTIFRAUD_DB", ":memory:")
     assert main(["run"]) == 0
@@ -103,8 +109,8 @@ def test_run_uses_polling_or_webhook_as_configured(monkeypatch) -> None:
     assert main(["run"]) == 0
     assert [kind for kind, _ in calls] == ["poll", "hook"]
     hook = calls[1][1]
-    assert hook["webhook_url"] == "https://bot.example.org/telegram"
-    assert hook["url_path"] == "telegram" and hook["secret_token"] == "s3cret"
+    assert hook.webhook_url == "https://bot.example.org/telegram"
+    assert webhook.url_path(hook.webhook_url) == "/telegram" and hook.webhook_secret == "s3cret"
 
 
 def test_base_url_override_reaches_the_bot() -> None:

@@ -3,8 +3,6 @@ a quiet spell starts afresh, /forget removes it, two chats never mix, a restart 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from telegram.ext import Application
 
@@ -89,16 +87,18 @@ async def test_two_chats_never_mix(app: Application, api: FakeBotApi, clock: Clo
     assert SHORT in (await _say(app, api, QUESTION, user_id=1001))["text"]
 
 
-async def test_a_restart_keeps_the_conversation(tmp_path: Path, responder: Responder) -> None:
-    path = str(tmp_path / "bot.db")
+async def test_a_restart_keeps_the_conversation(backend: str, responder: Responder) -> None:
+    """On either backend (an SQLite file, PostgreSQL): the state is in the database."""
     settings = Settings(token=TEST_TOKEN, ocr=False)
     for expected in (FULL, SHORT):
         api = FakeBotApi()
-        app = build_application(settings, responder, Database(path), request=api)
+        database = Database(backend)
+        app = build_application(settings, responder, database, request=api)
         async with app:
             await app.start()
             assert expected in (await _say(app, api, QUESTION))["text"]
             await app.stop()
+        database.close()
 
 
 async def test_a_damaged_state_starts_afresh_and_the_resident_is_answered(

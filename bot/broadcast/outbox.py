@@ -1,7 +1,10 @@
 """The persistent outbox: one row per subscriber per alert, written before anything is sent.
 
-Rows are selected from the subscribers table inside SQLite, so enqueueing 100,000 residents
-never holds them in Python, and the sender reads them back in pages.
+Rows are selected from the subscribers table inside the database, so enqueueing 100,000
+residents never holds them in Python. A sender claims a few rows at a time for a lease
+(`claim`: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so any number of replicas send one
+broadcast together, each row to one of them); a row claimed by a replica that died is
+claimed again once its lease is over.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from bot.broadcast.alerts import Alert
 from bot.store.database import Database
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class OutboxRow:
     id: int
     chat_id: int
@@ -60,6 +63,52 @@ class Outbox:
     def __init__(self, database: Database) -> None:
         self.db = database
 
+    def claim(self, alert_id: str, owner: str, limit: int, lease: float) -> list[OutboxRow]:
+        """Up to `limit` pending rows nobody holds, lowest ids first, held by `owner` for
+        `lease` seconds (their claim ends with `mark`, `release`, or the lease)."""
+        now = time.time()
+        skip_locked = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""
+        with self.db.transaction() as db:
+            rows = db.execute(
+                "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN"  # noqa: S608
+                " (SELECT id FROM outbox WHERE alert_id = ? AND status = 'pending'"
+                " AND (claimed_until IS NULL OR claimed_until < ?)"
+                f" ORDER BY id LIMIT ?{skip_locked}) RETURNING id, chat_id, lang",
+                (owner, now + lease, alert_id, now, limit),
+            ).fetchall()
+        return sorted(OutboxRow(*r) for r in rows)
+
+    def renew(self, row_id: int, owner: str, lease: float) -> bool:
+        """Extend the owner's claim on a still pending row; False if it is no longer theirs
+        (the lease ran out and another sender took it)."""
+        now = time.time()
+        return (
+            self.db.execute(
+                "UPDATE outbox SET claimed_until = ? WHERE id = ? AND status = 'pending'"
+                " AND claimed_by = ? AND claimed_until >= ?",
+                (now + lease, row_id, owner, now),
+            ).rowcount
+            > 0
+        )
+
+    def release(self, owner: str) -> int:
+        """Give back every pending row the owner holds (a graceful stop): others take them
+        at once instead of after the lease."""
+        return self.db.execute(
+            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
+            " WHERE claimed_by = ? AND status = 'pending'",
+            (owner,),
+        ).rowcount
+
+    def held_by_others(self, alert_id: str, owner: str) -> bool:
+        """Whether pending rows of the alert are left that `owner` does not hold."""
+        row = self.db.execute(
+            "SELECT 1 FROM outbox WHERE alert_id = ? AND status = 'pending'"
+            " AND (claimed_by IS NULL OR claimed_by <> ? OR claimed_until IS NULL) LIMIT 1",
+            (alert_id, owner),
+        ).fetchone()
+        return row is not None
+
     def audience_size(self, alert: Alert) -> int:
         where, params = _audience_filter(alert)
         row = self.db.execute(
@@ -90,15 +139,16 @@ class Outbox:
         where, params = _audience_filter(alert)
         with self.db.transaction() as db:
             created = db.execute(
-                "INSERT OR IGNORE INTO broadcasts (alert_id, alert_json, started_by, status,"
-                " created_at) VALUES (?, ?, ?, 'sending', ?)",
+                "INSERT INTO broadcasts (alert_id, alert_json, started_by, status,"
+                " created_at) VALUES (?, ?, ?, 'sending', ?) ON CONFLICT DO NOTHING",
                 (alert.id, alert.to_json(), started_by, time.time()),
             ).rowcount
             if not created:
                 return None
             count = db.execute(
-                "INSERT OR IGNORE INTO outbox (alert_id, chat_id, lang)"  # noqa: S608
-                f" SELECT ?, chat_id, lang FROM subscribers WHERE {where} ORDER BY chat_id",
+                "INSERT INTO outbox (alert_id, chat_id, lang)"  # noqa: S608
+                f" SELECT ?, chat_id, lang FROM subscribers WHERE {where} ORDER BY chat_id"
+                " ON CONFLICT DO NOTHING",
                 (alert.id, *params),
             ).rowcount
             db.execute("UPDATE broadcasts SET enqueued = ? WHERE alert_id = ?", (count, alert.id))
@@ -120,7 +170,8 @@ class Outbox:
 
     def mark(self, row_id: int, status: str, error: str | None = None) -> None:
         self.db.execute(
-            "UPDATE outbox SET status = ?, error = ?, sent_at = ? WHERE id = ?",
+            "UPDATE outbox SET status = ?, error = ?, sent_at = ?, claimed_until = NULL"
+            " WHERE id = ?",
             (status, error, time.time() if status == "sent" else None, row_id),
         )
 
@@ -130,14 +181,22 @@ class Outbox:
         )
 
     def move_chat(self, row_id: int, new_chat_id: int) -> None:
+        """The row follows a migrated chat, unless the new chat has its own row already."""
         self.db.execute(
-            "UPDATE OR IGNORE outbox SET chat_id = ? WHERE id = ?", (new_chat_id, row_id)
+            "UPDATE outbox SET chat_id = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM outbox"
+            " AS other WHERE other.alert_id = outbox.alert_id AND other.chat_id = ?)",
+            (new_chat_id, row_id, new_chat_id),
         )
 
-    def finish(self, alert_id: str) -> None:
-        self.db.execute(
-            "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE alert_id = ?",
-            (time.time(), alert_id),
+    def finish(self, alert_id: str) -> bool:
+        """Close the broadcast; True for the one caller that closed it (of several replicas)."""
+        return (
+            self.db.execute(
+                "UPDATE broadcasts SET status = 'done', finished_at = ?"
+                " WHERE alert_id = ? AND status = 'sending'",
+                (time.time(), alert_id),
+            ).rowcount
+            > 0
         )
 
     def unfinished(self) -> list[str]:

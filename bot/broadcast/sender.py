@@ -7,8 +7,14 @@
 * BadRequest (e.g. chat not found): the row is marked failed;
 * time-outs and network errors: retried with exponential back-off, up to a limit.
 
-Each row is marked in SQLite right after Telegram accepts the message, so a process killed at
-any instant re-sends at most the one message that was in flight when it died.
+Each row is marked in the database right after Telegram accepts the message, so a process
+killed at any instant re-sends at most the messages that were in flight when it died.
+
+Several replicas can run one broadcast together: each claims a few rows at a time for a lease
+(Outbox.claim), so every row goes to one sender; a killed replica's rows are claimed again
+when their lease ends, and a stopped one gives its rows back at once. With a shared
+`SharedRateLimiter` the rate holds for all replicas together. PostgreSQL queries run in a
+thread: the event loop never waits for the network.
 """
 
 from __future__ import annotations
@@ -16,9 +22,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
+import socket
 import time
+import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from telegram import Bot
 from telegram.error import (
@@ -36,7 +47,8 @@ from bot.store.subscriptions import SubscriptionStore
 
 log = logging.getLogger(__name__)
 
-PAGE = 500  # outbox rows read at a time: memory stays flat however many subscribers
+T = TypeVar("T")
+LEASE = 30.0  # seconds a claimed row stays with its sender before another may take it
 RECENT_CHATS_LIMIT = 10_000
 
 
@@ -48,6 +60,7 @@ class BroadcastReport:
     failed: int
     pending: int
     seconds: float
+    finished: bool = False  # this sender saw the last row go out and closed the broadcast
 
     @property
     def rate(self) -> float:
@@ -82,6 +95,18 @@ class RateLimiter:
         self._next = max(self._next, until)
 
 
+class Limiter(Protocol):  # what the sender needs: RateLimiter, SharedRateLimiter
+    async def wait(self) -> None: ...
+
+    def pause(self, seconds: float) -> None: ...
+
+
+def sender_name() -> str:
+    """Who holds a claimed row: host, process and a random part (a restarted process with the
+    same pid must not take over its predecessor's claims)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 class BroadcastSender:
     def __init__(
         self,
@@ -95,9 +120,14 @@ class BroadcastSender:
         per_chat_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        limiter: Limiter | None = None,
+        lease: float = LEASE,
+        name: str | None = None,
     ) -> None:
         self.bot, self.outbox, self.subscriptions = bot, outbox, subscriptions
-        self.limiter = RateLimiter(rate, clock, sleep)
+        self.limiter: Limiter = limiter or RateLimiter(rate, clock, sleep)
+        self.lease, self.name = lease, name or sender_name()
+        self._inline = getattr(getattr(outbox, "db", None), "dialect", "") == "sqlite"
         # Enough sends in flight to keep the rate through a 200 ms round trip, and no more:
         # each one in flight when the process is killed may be delivered twice on resume.
         self.concurrency = concurrency or max(1, min(32, math.ceil((rate or 100.0) * 0.2)))
@@ -105,53 +135,89 @@ class BroadcastSender:
         self.per_chat_interval = per_chat_interval
         self.clock, self.sleep = clock, sleep
         self._last_sent: dict[int, float] = {}
+        self._done: Counter[str] = Counter()
 
     async def run(self, alert_id: str, stop: asyncio.Event | None = None) -> BroadcastReport:
         """Send everything still pending for `alert_id`; stops early (cleanly) when `stop` is set.
 
         Safe to call again after a crash or a stop: only pending rows are sent.
         """
-        alert = self.outbox.alert(alert_id)
+        alert = await self._db(self.outbox.alert, alert_id)
         if alert is None:
             raise KeyError(f"no broadcast {alert_id!r}")
         texts = {lang: alert.render(lang) for lang in ("zh", "en")}
         started = time.perf_counter()
-        before = self.outbox.status(alert_id)
-        queue: asyncio.Queue[OutboxRow | None] = asyncio.Queue(maxsize=2 * self.concurrency)
+        queue: asyncio.Queue[tuple[OutboxRow, float] | None] = asyncio.Queue(
+            maxsize=2 * self.concurrency
+        )
+        outbox, name, lease = self.outbox, self.name, self.lease
+        self._done: Counter[str] = Counter()
+        held: set[int] = set()  # rows queued or in flight here (a claim renewed is not new)
 
         async def produce() -> None:
-            after = 0
             while not (stop and stop.is_set()):
-                rows = self.outbox.pending(alert_id, after, PAGE)
+                batch = self.concurrency
+                rows = await self._db(outbox.claim, alert_id, name, batch, lease)
                 if not rows:
-                    break
+                    if not await self._db(outbox.held_by_others, alert_id, name):
+                        break
+                    # Another sender holds the rest: wait for it to finish them, or for the
+                    # leases of one that died to end, then claim what is left.
+                    await self.sleep(min(1.0, lease / 4))
+                    continue
+                claimed = self.clock()
                 for row in rows:
-                    await queue.put(row)
-                after = rows[-1].id
+                    if row.id not in held:
+                        held.add(row.id)
+                        await queue.put((row, claimed))
             for _ in range(self.concurrency):
                 await queue.put(None)
 
         async def work() -> None:
-            while (row := await queue.get()) is not None:
-                if stop and stop.is_set():
-                    continue  # drain without sending: the rows stay pending for the resume
-                await self._deliver(row, texts.get(row.lang, texts["zh"]))
+            while (item := await queue.get()) is not None:
+                row, claimed = item
+                try:
+                    if stop and stop.is_set():
+                        continue  # drain without sending: the rows are given back below
+                    if self.clock() - claimed > lease / 2 and not await self._db(
+                        outbox.renew, row.id, name, lease
+                    ):
+                        continue  # held too long (a long pause): another sender has it now
+                    await self._deliver(row, texts.get(row.lang, texts["zh"]))
+                finally:
+                    held.discard(row.id)
 
-        await asyncio.gather(produce(), *(work() for _ in range(self.concurrency)))
-        status = self.outbox.status(alert_id)
-        if status is None or before is None:  # pragma: no cover - rows were just read
+        try:
+            await asyncio.gather(produce(), *(work() for _ in range(self.concurrency)))
+        finally:
+            await self._db(outbox.release, name)
+        status = await self._db(outbox.status, alert_id)
+        if status is None:  # pragma: no cover - rows were just read
             raise KeyError(alert_id)
+        finished = False
         if status.counts["pending"] == 0:
-            self.outbox.finish(alert_id)
-        counts, old = status.counts, before.counts
+            finished = await self._db(outbox.finish, alert_id)
+        counts, done = status.counts, self._done
         return BroadcastReport(
             alert_id,
-            counts["sent"] - old["sent"],
-            counts["blocked"] - old["blocked"],
-            counts["failed"] - old["failed"],
+            done["sent"],  # by this sender: other replicas report their own
+            done["blocked"],
+            done["failed"],
             counts["pending"],
             time.perf_counter() - started,
+            finished,
         )
+
+    async def _db(self, function: Callable[..., T], *args: object) -> T:
+        """A query off the event loop (PostgreSQL: a network round trip); an SQLite one is
+        microseconds on a local file, and a thread hop would cost more than it does."""
+        if self._inline:
+            return function(*args)
+        return await asyncio.to_thread(function, *args)
+
+    async def _mark(self, row: OutboxRow, status: str, error: str | None = None) -> None:
+        await self._db(self.outbox.mark, row.id, status, error)
+        self._done[status] += 1
 
     async def _deliver(self, row: OutboxRow, text: str) -> None:
         chat_id, attempts = row.chat_id, 0
@@ -165,29 +231,29 @@ class BroadcastSender:
                 self.limiter.pause(retry_seconds(exc))
                 continue
             except Forbidden as exc:
-                self.outbox.mark(row.id, "blocked", str(exc))
-                self.subscriptions.deactivate(chat_id)
+                await self._mark(row, "blocked", str(exc))
+                await self._db(self.subscriptions.deactivate, chat_id)
                 return
             except ChatMigrated as exc:
-                self.subscriptions.move_chat(chat_id, exc.new_chat_id)
-                self.outbox.move_chat(row.id, exc.new_chat_id)
+                await self._db(self.subscriptions.move_chat, chat_id, exc.new_chat_id)
+                await self._db(self.outbox.move_chat, row.id, exc.new_chat_id)
                 chat_id = exc.new_chat_id
                 continue
             except BadRequest as exc:
-                self.outbox.mark(row.id, "failed", str(exc))
+                await self._mark(row, "failed", str(exc))
                 return
             except NetworkError as exc:  # includes TimedOut
                 attempts += 1
-                self.outbox.count_attempt(row.id, str(exc))
+                await self._db(self.outbox.count_attempt, row.id, str(exc))
                 if attempts >= self.max_attempts:
-                    self.outbox.mark(row.id, "failed", str(exc))
+                    await self._mark(row, "failed", str(exc))
                     return
                 await self.sleep(self.backoff * 2 ** (attempts - 1))
                 continue
             except TelegramError as exc:
-                self.outbox.mark(row.id, "failed", str(exc))
+                await self._mark(row, "failed", str(exc))
                 return
-            self.outbox.mark(row.id, "sent")
+            await self._mark(row, "sent")
             self._last_sent[chat_id] = self.clock()
             return
 

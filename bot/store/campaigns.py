@@ -12,14 +12,7 @@ from datetime import UTC, datetime
 
 from bot.store.database import Database
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS campaign_visits (
-    day TEXT NOT NULL,                -- YYYY-MM-DD (UTC), as insight_hits
-    code TEXT NOT NULL,               -- a campaign code from content/campaigns.yaml
-    visits INTEGER NOT NULL,
-    PRIMARY KEY (day, code)
-);
-"""
+# The table campaign_visits (day, code, visits) is migration 4 (bot/store/migrations.py).
 
 
 def _day(moment: float) -> str:
@@ -31,8 +24,6 @@ class SqliteCampaignStore:
         self, database: Database, retention_days: int = 90, clock: Callable[[], float] = time.time
     ) -> None:
         self.db, self.retention_days, self.clock = database, retention_days, clock
-        with self.db.lock:
-            self.db.connection.executescript(SCHEMA)
 
     def record(self, code: str) -> None:
         """Count one opening of the campaign's link today; days past retention are dropped."""
@@ -40,7 +31,7 @@ class SqliteCampaignStore:
         with self.db.transaction() as db:
             db.execute(
                 "INSERT INTO campaign_visits (day, code, visits) VALUES (?, ?, 1)"
-                " ON CONFLICT(day, code) DO UPDATE SET visits = visits + 1",
+                " ON CONFLICT(day, code) DO UPDATE SET visits = campaign_visits.visits + 1",
                 (_day(now), code),
             )
             db.execute(

@@ -64,7 +64,7 @@ class SqliteFeedbackStore:
         column = "up" if helpful else "down"
         self.db.execute(
             f"INSERT INTO feedback (day, intent, {column}) VALUES (?, ?, 1)"  # noqa: S608
-            f" ON CONFLICT(day, intent) DO UPDATE SET {column} = {column} + 1",
+            f" ON CONFLICT(day, intent) DO UPDATE SET {column} = feedback.{column} + 1",
             (day, intent),
         )
 

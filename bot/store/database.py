@@ -1,7 +1,10 @@
-"""One SQLite file for everything the bot stores (ANTIFRAUD_DB), with its schema.
+"""Where everything the bot stores lives (ANTIFRAUD_DB): one SQLite file, or a PostgreSQL
+database that several replicas share. Both are a `Database`: `Database(target)` opens the
+one the target names (a file path, or a `postgresql://` URL) and brings its schema up to
+date (bot/store/migrations.py) under a lock, so replicas starting together migrate once.
 
-Each store takes an open Database; a server database can replace it behind the same store
-interfaces later.
+Stores write their SQL once, with `?` placeholders, in the dialect both backends share
+(`ON CONFLICT … DO …`, `RETURNING`); the PostgreSQL side translates the placeholders.
 """
 
 from __future__ import annotations
@@ -9,117 +12,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS user_language (
-    user_id INTEGER PRIMARY KEY,
-    lang TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS subscribers (
-    chat_id INTEGER PRIMARY KEY,
-    user_id INTEGER NOT NULL,
-    lang TEXT NOT NULL,
-    topics TEXT NOT NULL,          -- ",fraud,traffic,safety," so LIKE '%,fraud,%' selects
-    area TEXT,                     -- a township id from content/areas.yaml, or NULL for all
-    audiences TEXT NOT NULL DEFAULT ',',  -- ",merchants,students," (content/audiences.yaml)
-    active INTEGER NOT NULL DEFAULT 1,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS subscribers_user ON subscribers (user_id);
-CREATE TABLE IF NOT EXISTS broadcasts (
-    alert_id TEXT PRIMARY KEY,
-    alert_json TEXT NOT NULL,
-    started_by INTEGER,            -- the admin's user id, to send the report to
-    status TEXT NOT NULL,          -- sending | done
-    enqueued INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL,
-    finished_at REAL
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY,
-    alert_id TEXT NOT NULL,
-    chat_id INTEGER NOT NULL,
-    lang TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',   -- pending | sent | blocked | failed
-    attempts INTEGER NOT NULL DEFAULT 0,
-    error TEXT,
-    sent_at REAL,
-    UNIQUE (alert_id, chat_id)
-);
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (alert_id, status, id);
-CREATE TABLE IF NOT EXISTS insight_questions (   -- unanswered questions, personal numbers masked
-    at REAL NOT NULL,
-    question TEXT NOT NULL,
-    kind TEXT NOT NULL                -- fallback | did_you_mean
-);
-CREATE INDEX IF NOT EXISTS insight_questions_at ON insight_questions (at);
-CREATE TABLE IF NOT EXISTS insight_hits (
-    day TEXT NOT NULL,                -- YYYY-MM-DD (UTC)
-    intent TEXT NOT NULL,             -- an intent id, or fallback / did_you_mean
-    hits INTEGER NOT NULL,
-    PRIMARY KEY (day, intent)
-);
-CREATE TABLE IF NOT EXISTS group_guard (
-    chat_id INTEGER PRIMARY KEY,
-    enabled INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS report_drafts (        -- a report being written, one per resident
-    user_id INTEGER PRIMARY KEY,
-    draft TEXT NOT NULL,                          -- JSON of bot.core.report_flow.Draft
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS report_consent (       -- residents who accepted the privacy notice
-    user_id INTEGER PRIMARY KEY,
-    at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS reports (
-    id INTEGER PRIMARY KEY,
-    reference TEXT NOT NULL UNIQUE,               -- what the resident and the officers quote
-    user_id INTEGER NOT NULL,
-    chat_id INTEGER NOT NULL,                     -- where to tell the resident the outcome
-    lang TEXT NOT NULL,
-    details TEXT NOT NULL,                        -- JSON: kind, media ids, place, time, text
-    status TEXT NOT NULL DEFAULT 'pending',       -- pending | accepted | rejected
-    delivery TEXT NOT NULL DEFAULT 'queued',      -- queued | media_sent | delivered | refused
-    review_messages TEXT NOT NULL DEFAULT '[]',   -- message ids in the review chat
-    delivery_attempts INTEGER NOT NULL DEFAULT 0, -- deliveries that failed by the bot's fault
-    created_at REAL NOT NULL,
-    decided_at REAL,
-    decided_by TEXT                               -- the reviewing officer's name
-);
-CREATE INDEX IF NOT EXISTS reports_user ON reports (user_id, created_at);
-CREATE TABLE IF NOT EXISTS report_quota (         -- reports submitted today, for the daily limit;
-    user_id INTEGER NOT NULL,                     -- kept through /forget until the day is over,
-    day TEXT NOT NULL,                            -- or forgetting would reset the limit
-    submitted INTEGER NOT NULL,
-    PRIMARY KEY (user_id, day)
-);
-CREATE INDEX IF NOT EXISTS reports_delivery ON reports (delivery, id);
-CREATE TABLE IF NOT EXISTS conversations (        -- bot.store.conversations: per chat, no words
-    chat_id INTEGER PRIMARY KEY,
-    user_id INTEGER NOT NULL,                     -- who spoke last, for /forget
-    state TEXT NOT NULL,                          -- JSON of bot.core.conversation.ConversationState
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feedback (             -- "was this helpful?" per card: counts only
-    day TEXT NOT NULL,                            -- YYYY-MM-DD (UTC)
-    intent TEXT NOT NULL,
-    up INTEGER NOT NULL DEFAULT 0,
-    down INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (day, intent)
-);
-"""
-# Columns added after a table was first released: CREATE TABLE IF NOT EXISTS leaves an
-# older file's table as it was, so each is added to it on opening (with its default).
-ADDED_COLUMNS = (
-    ("reports", "delivery_attempts", "INTEGER NOT NULL DEFAULT 0"),
-    ("subscribers", "audiences", "TEXT NOT NULL DEFAULT ','"),  # issue 19: audience groups
-)
-
+from bot.store.migrations import MIGRATIONS, statements
 
 MEMORY = ":memory:"
 
@@ -158,26 +57,96 @@ def _why_unusable(path: str, sqlite_says: str) -> str:
     return sqlite_says
 
 
+POSTGRES_PREFIXES = ("postgresql://", "postgres://")
+# Any one number, the same in every replica: pg_advisory_xact_lock(MIGRATION_LOCK) serialises
+# migrations across processes sharing a database.
+MIGRATION_LOCK = 1_800_001
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def is_postgres(target: str) -> bool:
+    return target.startswith(POSTGRES_PREFIXES)
+
+
+class Cursor(Protocol):
+    """What a store reads from a statement: rows, the row count."""
+
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """A connection inside `Database.transaction()`."""
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> Cursor: ...
+
+
 class Database:
-    """A shared connection; the lock keeps threads (to_thread callers) from interleaving.
+    """An open database. `Database(path)` is SQLite, `Database("postgresql://…")` PostgreSQL.
 
     `create=False` (the read-only commands) refuses a file that does not exist rather than
     making an empty one from a mistyped path. Every problem opening it is DatabaseUnusable.
     """
 
-    def __init__(self, path: str, create: bool = True) -> None:
+    dialect = "sqlite"
+    path: str
+
+    def __new__(cls, target: str = MEMORY, create: bool = True, **options: Any) -> Database:
+        if cls is Database:
+            cls = PostgresDatabase if is_postgres(str(target)) else SqliteDatabase
+        return super().__new__(cls)
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
+        raise NotImplementedError
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    @contextmanager
+    def exclusive(self, key: int) -> Iterator[bool]:
+        """Try to become the one holder of `key` among every process sharing the database;
+        yields whether this one is. One SQLite file has one bot process: always True."""
+        yield True
+
+    def schema_version(self) -> int:
+        row = self.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def now(self) -> float:
+        """The database's clock (seconds since the epoch): the one time every replica shares."""
+        return time.time()
+
+    def readable_by_others(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class SqliteDatabase(Database):
+    """A shared connection; the lock keeps threads (to_thread callers) from interleaving."""
+
+    def __init__(self, path: str = MEMORY, create: bool = True) -> None:
         self.path = path
         if path != MEMORY and not Path(path).exists():
             if not create:
                 raise DatabaseUnusable(path, _why_unusable(path, "there is no such file"))
             _create_private(path)
         try:
-            self.connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self.connection = sqlite3.connect(
+                path, check_same_thread=False, isolation_level=None, timeout=30
+            )
         except sqlite3.Error as exc:
             raise DatabaseUnusable(path, _why_unusable(path, str(exc))) from None
         self.lock = threading.RLock()
         try:
-            self._set_up()
+            self._set_up(create)
             if create:
                 self._check_writable()
         except sqlite3.Error as exc:
@@ -199,24 +168,63 @@ class Database:
             finally:
                 self.connection.execute("ROLLBACK")
 
-    def _set_up(self) -> None:
+    def _set_up(self, create: bool) -> None:
         with self.lock:
-            self.connection.execute("PRAGMA journal_mode=WAL")
+            self._set_journal_mode_wal()
             # NORMAL is durable against a killed process (the WAL survives), which is the
             # crash this bot must survive; FULL would only add power-loss durability.
             self.connection.execute("PRAGMA synchronous=NORMAL")
             self.connection.execute("PRAGMA foreign_keys=ON")
-            self.connection.executescript(SCHEMA)
-            self._add_missing_columns()
+            if create or self._pending_migrations():
+                self._migrate()
 
-    def _add_missing_columns(self) -> None:
-        for table, column, definition in ADDED_COLUMNS:
-            existing = self.connection.execute(f"PRAGMA table_info({table})").fetchall()
+    def _set_journal_mode_wal(self) -> None:
+        """Switching to WAL needs the file to itself for an instant, and SQLite's busy timeout
+        does not cover it: a second process opening the file then is told 'locked'. Retry."""
+        for attempt in range(300):
+            try:
+                self.connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 299:
+                    raise
+                time.sleep(0.1)
+
+    def _pending_migrations(self) -> bool:
+        try:
+            return self.schema_version() < LATEST_VERSION
+        except sqlite3.OperationalError:  # no schema_migrations table: made before them
+            return True
+
+    def _migrate(self) -> None:
+        """Apply what is missing in one BEGIN IMMEDIATE transaction: a second process
+        opening the file meanwhile waits for it, then finds nothing left to do."""
+        with self.transaction() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+            )
+            done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+            for migration in MIGRATIONS:
+                if migration.version in done:
+                    continue
+                for statement in statements(migration.sqlite):
+                    db.execute(statement)
+                self._add_missing_columns(db, migration.sqlite_columns)
+                db.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, time.time()),
+                )
+
+    @staticmethod
+    def _add_missing_columns(db: Connection, columns: tuple[tuple[str, str, str], ...]) -> None:
+        for table, column, definition in columns:
+            existing = db.execute(f"PRAGMA table_info({table})").fetchall()
             if column not in {row[1] for row in existing}:
-                self.connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:  # type: ignore[override]
         with self.lock:
             self.connection.execute("BEGIN IMMEDIATE")
             try:
@@ -226,10 +234,168 @@ class Database:
                 raise
             self.connection.execute("COMMIT")
 
-    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, params: Sequence[object] | dict = ()) -> sqlite3.Cursor:
         with self.lock:
             return self.connection.execute(sql, params)
 
     def close(self) -> None:
         with self.lock:
             self.connection.close()
+
+
+def _postgres_sql(sql: str) -> str:
+    """`?` placeholders as psycopg's `%s` (a literal `%` doubled first)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class _Rows:
+    """A finished statement's rows, read before its connection went back to the pool."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows, self.rowcount, self._next = rows, rowcount, 0
+
+    def fetchone(self) -> Any:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[Any]:
+        rows, self._next = self._rows[self._next :], len(self._rows)
+        return rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
+def _run(cursor: Any, sql: str, params: Sequence[object]) -> _Rows:
+    cursor.execute(_postgres_sql(sql), tuple(params))
+    rows = cursor.fetchall() if cursor.description is not None else []
+    return _Rows(rows, cursor.rowcount)
+
+
+class _PostgresConnection:
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> _Rows:
+        with self._connection.cursor() as cursor:
+            return _run(cursor, sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> _Rows:
+        with self._connection.cursor() as cursor:
+            cursor.executemany(_postgres_sql(sql), [tuple(r) for r in rows])
+            return _Rows([], cursor.rowcount)
+
+
+class PostgresDatabase(Database):
+    """A pool of connections to one PostgreSQL database (psycopg 3), shared by threads.
+
+    Each statement outside `transaction()` runs on a pooled connection in autocommit; a
+    transaction holds one connection until it ends. The URL may carry a password: it is
+    never logged or put in an error (errors name the host and database only).
+    """
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, create: bool = True, pool_size: int = 8) -> None:
+        try:
+            import psycopg
+            from psycopg_pool import ConnectionPool
+        except ImportError:  # pragma: no cover - a dependency of the package
+            raise DatabaseUnusable(url, "psycopg is not installed") from None
+        self.path = _without_password(url)
+        try:  # one plain connection first: its error says why (the pool's only "timed out")
+            psycopg.connect(url, connect_timeout=10).close()
+        except psycopg.Error as exc:
+            raise DatabaseUnusable(self.path, _postgres_reason(exc)) from None
+        self.pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True},
+            open=False,
+            name="antifraud",
+        )
+        try:
+            self.pool.open(wait=True, timeout=15)
+            self._migrate()
+        except Exception as exc:
+            self.pool.close()
+            raise DatabaseUnusable(self.path, _postgres_reason(exc)) from None
+
+    def _migrate(self) -> None:
+        """Apply what is missing in one transaction holding an advisory lock: a replica
+        starting meanwhile waits at the lock, then finds nothing left to do."""
+        with self.transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                " name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
+            )
+            done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+            for migration in MIGRATIONS:
+                if migration.version in done:
+                    continue
+                for statement in statements(migration.postgresql):
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, time.time()),
+                )
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> _Rows:
+        with self.pool.connection() as connection, connection.cursor() as cursor:
+            return _run(cursor, sql, params)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PostgresConnection]:  # type: ignore[override]
+        with self.pool.connection() as connection, connection.transaction():
+            yield _PostgresConnection(connection)
+
+    @contextmanager
+    def session(self) -> Iterator[_PostgresConnection]:
+        """One connection kept for a while, in autocommit: session advisory locks live on it."""
+        with self.pool.connection() as connection:
+            yield _PostgresConnection(connection)
+
+    @contextmanager
+    def exclusive(self, key: int) -> Iterator[bool]:
+        """A session advisory lock on a connection kept for the while: released when the block
+        ends, or by the server when the process dies (its connection closes)."""
+        with self.pool.connection() as connection:
+            ours = connection.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]
+            try:
+                yield bool(ours)
+            finally:
+                if ours:
+                    connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    def now(self) -> float:
+        return float(self.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())").fetchone()[0])
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _without_password(url: str) -> str:
+    """The URL as it may be shown: user, host, port and database, never a password."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:  # pragma: no cover
+        return "postgresql://…"
+    try:
+        parts = conninfo_to_dict(url)
+    except Exception:
+        return "postgresql://…"
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"postgresql://{user}{parts.get('host', '')}{port}/{parts.get('dbname', '')}"
+
+
+def _postgres_reason(exc: BaseException) -> str:
+    """psycopg's reason, first line, without anything that could be the password."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "password" in text.lower() and "authentication" not in text.lower():
+        return "the connection was refused (check the URL's user and password)"
+    return text

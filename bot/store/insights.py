@@ -31,7 +31,7 @@ class SqliteInsightsStore:
         with self.db.transaction() as db:
             db.execute(
                 "INSERT INTO insight_hits (day, intent, hits) VALUES (?, ?, 1)"
-                " ON CONFLICT(day, intent) DO UPDATE SET hits = hits + 1",
+                " ON CONFLICT(day, intent) DO UPDATE SET hits = insight_hits.hits + 1",
                 (day, label),
             )
             if intent is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
@@ -22,6 +23,7 @@ _REFERENCE_LETTERS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 class ReportStore(Protocol):
     def draft(self, user_id: int) -> Draft | None: ...
+    def delivery_turn(self) -> AbstractContextManager[bool]: ...
     def save_draft(self, user_id: int, draft: Draft) -> None: ...
     def drop_draft(self, user_id: int) -> bool: ...
     def has_consented(self, user_id: int) -> bool: ...
@@ -79,9 +81,20 @@ def _report(row: tuple) -> Report:
     )
 
 
+# The advisory lock key of the review chat's delivery: one replica delivers at a time.
+DELIVERY_LOCK = 1_800_002
+
+
 class SqliteReportStore:
+    """Reports on either backend (the name is older than PostgreSQL support)."""
+
     def __init__(self, database: Database) -> None:
         self.db = database
+
+    def delivery_turn(self) -> AbstractContextManager[bool]:
+        """Whether this process may deliver to the review chat now: with several replicas,
+        one delivers at a time, so reports still reach the officers in the order made."""
+        return self.db.exclusive(DELIVERY_LOCK)
 
     # -- drafts and consent ------------------------------------------------------------------
 
@@ -110,7 +123,8 @@ class SqliteReportStore:
 
     def consent(self, user_id: int) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO report_consent (user_id, at) VALUES (?, ?)",
+            "INSERT INTO report_consent (user_id, at) VALUES (?, ?)"
+            " ON CONFLICT(user_id) DO UPDATE SET at = excluded.at",
             (user_id, time.time()),
         )
 
@@ -138,19 +152,18 @@ class SqliteReportStore:
                     break
             else:  # pragma: no cover - 31^4 references a day
                 raise RuntimeError("no free report reference")
-            cursor = db.execute(
+            report_id = db.execute(
                 "INSERT INTO reports (reference, user_id, chat_id, lang, details, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (reference, user_id, chat_id, draft.lang, details, now),
-            )
+            ).fetchone()[0]
             db.execute("DELETE FROM report_drafts WHERE user_id = ?", (user_id,))
             db.execute(
                 "INSERT INTO report_quota (user_id, day, submitted) VALUES (?, ?, 1)"
-                " ON CONFLICT(user_id, day) DO UPDATE SET submitted = submitted + 1",
+                " ON CONFLICT(user_id, day) DO UPDATE SET submitted = report_quota.submitted + 1",
                 (user_id, china_day(now)),
             )
-            report_id = cursor.lastrowid
-        report = self.get(int(report_id or 0))
+        report = self.get(int(report_id))
         if report is None:  # pragma: no cover - the row was just written
             raise RuntimeError("report was not stored")
         return report

@@ -82,10 +82,15 @@ class SqliteSubscriptionStore:
 
     def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its subscription follows the new chat id."""
-        self.db.execute(
-            "UPDATE OR REPLACE subscribers SET chat_id = ?, updated_at = ? WHERE chat_id = ?",
-            (new_chat_id, time.time(), old_chat_id),
-        )
+        with self.db.transaction() as db:  # the old chat's settings win over any new row
+            moving = db.execute("SELECT 1 FROM subscribers WHERE chat_id = ?", (old_chat_id,))
+            if moving.fetchone() is None:
+                return
+            db.execute("DELETE FROM subscribers WHERE chat_id = ?", (new_chat_id,))
+            db.execute(
+                "UPDATE subscribers SET chat_id = ?, updated_at = ? WHERE chat_id = ?",
+                (new_chat_id, time.time(), old_chat_id),
+            )
 
     def forget_user(self, user_id: int) -> int:
         """Delete every subscription the user made and every alert queued for them."""

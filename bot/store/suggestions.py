@@ -6,54 +6,22 @@ Telegram in between. Texts are stored with phone, card and ID numbers masked."""
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from bot.core.records import SUGGESTION_STATUSES, Suggestion, SuggestionAnswer
 from bot.core.report_flow import china_day
-from bot.store.database import Database
+from bot.store.database import Connection, Database
 from bot.store.reports import new_reference
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS suggestions (
-    id INTEGER PRIMARY KEY,
-    reference TEXT NOT NULL UNIQUE,               -- S261202-K7Q2, what both sides quote
-    user_id INTEGER NOT NULL,
-    chat_id INTEGER NOT NULL,                     -- where the answers go
-    lang TEXT NOT NULL,
-    text TEXT NOT NULL,                           -- personal numbers masked
-    status TEXT NOT NULL DEFAULT 'open',          -- open | answered | resolved | referred
-    delivery TEXT NOT NULL DEFAULT 'queued',      -- queued | delivered | refused
-    bureau_message INTEGER,                       -- its message in the suggestions chat
-    bureau_messages TEXT NOT NULL DEFAULT '[]',   -- every bot message about it there
-    delivery_attempts INTEGER NOT NULL DEFAULT 0, -- deliveries that failed by the bot's fault
-    created_at REAL NOT NULL,
-    decided_by TEXT                               -- who marked it resolved or referred
-);
-CREATE INDEX IF NOT EXISTS suggestions_user ON suggestions (user_id, created_at);
-CREATE INDEX IF NOT EXISTS suggestions_delivery ON suggestions (delivery, id);
-CREATE INDEX IF NOT EXISTS suggestions_bureau ON suggestions (bureau_message);
-CREATE TABLE IF NOT EXISTS suggestion_answers (
-    suggestion_id INTEGER NOT NULL REFERENCES suggestions (id) ON DELETE CASCADE,
-    at REAL NOT NULL,
-    text TEXT NOT NULL,
-    officer TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS suggestion_answers_of ON suggestion_answers (suggestion_id, at);
-CREATE TABLE IF NOT EXISTS suggestion_waiting (   -- asked for their text, not yet sent
-    user_id INTEGER PRIMARY KEY,
-    at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS suggestion_quota (     -- suggestions sent today, for the daily
-    user_id INTEGER NOT NULL,                     -- limit; kept through /forget until the day
-    day TEXT NOT NULL,                            -- is over, or forgetting would reset it
-    submitted INTEGER NOT NULL,
-    PRIMARY KEY (user_id, day)
-);
-"""
+# The tables (suggestions, suggestion_answers, suggestion_waiting, suggestion_quota) are
+# migration 4 (bot/store/migrations.py).
+DELIVERY_LOCK = 1_800_003  # the suggestions chat's delivery turn (reports': 1_800_002)
 WAITING_LIFETIME = 30 * 60.0  # seconds; a prompt left unanswered lapses, like a report draft
 
 
 class SuggestionStore(Protocol):
+    def delivery_turn(self) -> AbstractContextManager[bool]: ...
     def start_waiting(self, user_id: int, now: float) -> None: ...
     def is_waiting(self, user_id: int, now: float) -> bool: ...
     def stop_waiting(self, user_id: int) -> bool: ...
@@ -84,14 +52,19 @@ _COLUMNS = (
 class SqliteSuggestionStore:
     def __init__(self, database: Database) -> None:
         self.db = database
-        with self.db.lock:
-            self.db.connection.executescript(SCHEMA)
+
+    def delivery_turn(self) -> AbstractContextManager[bool]:
+        """Whether this process may deliver to the suggestions chat now: with several
+        replicas, one delivers at a time, so suggestions still arrive once and in order."""
+        return self.db.exclusive(DELIVERY_LOCK)
 
     # -- waiting for the resident's text -----------------------------------------------------
 
     def start_waiting(self, user_id: int, now: float) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO suggestion_waiting (user_id, at) VALUES (?, ?)", (user_id, now)
+            "INSERT INTO suggestion_waiting (user_id, at) VALUES (?, ?)"
+            " ON CONFLICT(user_id) DO UPDATE SET at = excluded.at",
+            (user_id, now),
         )
 
     def is_waiting(self, user_id: int, now: float) -> bool:
@@ -124,18 +97,20 @@ class SqliteSuggestionStore:
                     break
             else:  # pragma: no cover - 31^4 references a day
                 raise RuntimeError("no free suggestion reference")
-            cursor = db.execute(
-                "INSERT INTO suggestions (reference, user_id, chat_id, lang, text, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (reference, user_id, chat_id, lang, text, now),
+            suggestion_id = int(
+                db.execute(
+                    "INSERT INTO suggestions (reference, user_id, chat_id, lang, text, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                    (reference, user_id, chat_id, lang, text, now),
+                ).fetchone()[0]
             )
             db.execute("DELETE FROM suggestion_waiting WHERE user_id = ?", (user_id,))
             db.execute(
                 "INSERT INTO suggestion_quota (user_id, day, submitted) VALUES (?, ?, 1)"
-                " ON CONFLICT(user_id, day) DO UPDATE SET submitted = submitted + 1",
+                " ON CONFLICT(user_id, day)"
+                " DO UPDATE SET submitted = suggestion_quota.submitted + 1",
                 (user_id, china_day(now)),
             )
-            suggestion_id = int(cursor.lastrowid or 0)
         return self._existing(suggestion_id)
 
     def get(self, suggestion_id: int) -> Suggestion | None:
@@ -222,15 +197,15 @@ class SqliteSuggestionStore:
         """Delete the resident's suggestions with their answers, and a pending prompt; return
         the deleted ones so their messages in the suggestions chat can go too. Today's count
         for the daily limit stays until the day is over."""
-        with self.db.transaction():
-            removed = self._many("user_id = ?", (user_id,))
-            self.db.execute(
+        with self.db.transaction() as db:
+            removed = self._many("user_id = ?", (user_id,), db)
+            db.execute(
                 "DELETE FROM suggestion_answers WHERE suggestion_id IN"
                 " (SELECT id FROM suggestions WHERE user_id = ?)",
                 (user_id,),
             )
-            self.db.execute("DELETE FROM suggestions WHERE user_id = ?", (user_id,))
-            self.db.execute("DELETE FROM suggestion_waiting WHERE user_id = ?", (user_id,))
+            db.execute("DELETE FROM suggestions WHERE user_id = ?", (user_id,))
+            db.execute("DELETE FROM suggestion_waiting WHERE user_id = ?", (user_id,))
         return removed
 
     def purge(self, before: float, now: float) -> int:
@@ -259,22 +234,25 @@ class SqliteSuggestionStore:
         found = self._many(f"{condition} LIMIT 1", params)
         return found[0] if found else None
 
-    def _many(self, condition: str, params: tuple) -> list[Suggestion]:
-        with self.db.lock:
-            rows = self.db.execute(
-                f"SELECT {_COLUMNS} FROM suggestions WHERE {condition}",  # noqa: S608 - constants
-                params,
-            ).fetchall()
-            answers: dict[int, list[SuggestionAnswer]] = {}
-            for row in rows:
-                answers[row[0]] = [
-                    SuggestionAnswer(at, text, officer)
-                    for at, text, officer in self.db.execute(
-                        "SELECT at, text, officer FROM suggestion_answers"
-                        " WHERE suggestion_id = ? ORDER BY at, rowid",
-                        (row[0],),
-                    )
-                ]
+    def _many(
+        self, condition: str, params: tuple, db: Connection | None = None
+    ) -> list[Suggestion]:
+        """Suggestions and their answers (two statements; in the caller's transaction `db`
+        when given)."""
+        db = db or self.db
+        rows = db.execute(
+            f"SELECT {_COLUMNS} FROM suggestions WHERE {condition}",  # noqa: S608 - constants
+            params,
+        ).fetchall()
+        answers: dict[int, list[SuggestionAnswer]] = {row[0]: [] for row in rows}
+        if rows:
+            marks = ", ".join("?" for _ in rows)
+            for suggestion_id, at, text, officer in db.execute(
+                "SELECT suggestion_id, at, text, officer FROM suggestion_answers"  # noqa: S608
+                f" WHERE suggestion_id IN ({marks}) ORDER BY at, id",
+                tuple(row[0] for row in rows),
+            ):
+                answers[suggestion_id].append(SuggestionAnswer(at, text, officer))
         return [
             Suggestion(
                 id=row[0],

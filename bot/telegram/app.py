@@ -79,6 +79,7 @@ async def _on_start_up(application: Application) -> None:
 
 
 async def _on_stop(application: Application) -> None:
+    await broadcasts.stop_sending(application)
     await review.stop_delivery(application)
     await suggestions.stop_delivery(application)
     worker = application.bot_data.get(_OWN_OCR)

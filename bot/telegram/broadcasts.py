@@ -7,6 +7,7 @@ data can be forged by any client, so pressing "send" proves nothing by itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from telegram.ext import Application, ContextTypes
 from bot.broadcast.alerts import Alert, AlertError, load_alert, quick_alert, typed_audiences
 from bot.broadcast.outbox import Outbox
 from bot.broadcast.sender import BroadcastReport, BroadcastSender
+from bot.broadcast.shared_rate import SharedRateLimiter
 from bot.config import Settings
 from bot.core.responder import Responder
 from bot.core.types import Button, Reply, ReplyKind
@@ -28,6 +30,11 @@ log = logging.getLogger(__name__)
 OUTBOX = "outbox"
 DRAFTS = "alert_drafts"  # alerts typed after /broadcast, waiting for confirmation
 TASKS = "broadcast_tasks"
+RUNNING = "broadcasts_running"  # alert ids this process is sending now
+STOP = "broadcasts_stop"  # set on shutdown: senders finish what is in flight and give back
+WATCHER = "broadcast_watcher"  # with a shared database: joins broadcasts other replicas start
+WATCH_EVERY = 1.0  # seconds between two looks for broadcasts started elsewhere
+STOP_WITHIN = 30.0  # seconds a graceful stop waits for the messages in flight
 
 
 def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
@@ -176,16 +183,40 @@ def report_text(responder: Responder, report: BroadcastReport, lang: str) -> str
     )
 
 
-def start_sending(application: Application, alert_id: str) -> asyncio.Task:
-    """Send in the background; report to the admin who started it when done."""
+def _shared(application: Application) -> bool:
+    """Several replicas may share this database (PostgreSQL): they send together."""
+    return application.bot_data[OUTBOX].db.dialect == "postgresql"
+
+
+def start_sending(application: Application, alert_id: str) -> asyncio.Task | None:
+    """Send in the background; report to the admin who started it when done. None when this
+    process is sending it already."""
+    data = application.bot_data
+    running: set[str] = data.setdefault(RUNNING, set())
+    if alert_id in running:
+        return None
+    running.add(alert_id)
+    stop: asyncio.Event = data.setdefault(STOP, asyncio.Event())
 
     async def send_and_report() -> BroadcastReport:
-        data = application.bot_data
         settings: Settings = data[SETTINGS]
+        outbox: Outbox = data[OUTBOX]
+        shared = _shared(application)
+        limiter = SharedRateLimiter(outbox.db, settings.broadcast_rate) if shared else None
         sender = BroadcastSender(
-            application.bot, data[OUTBOX], data[SUBSCRIPTIONS], rate=settings.broadcast_rate
+            application.bot,
+            outbox,
+            data[SUBSCRIPTIONS],
+            rate=settings.broadcast_rate,
+            limiter=limiter,
+            lease=settings.broadcast_lease,
         )
-        report = await sender.run(alert_id)
+        try:
+            report = await sender.run(alert_id, stop)
+        finally:
+            running.discard(alert_id)
+        if shared and not report.finished:
+            return report  # another replica sends the last rows, and the report
         log.info(
             "broadcast %s: %d sent, %d blocked, %d failed in %.1f s",
             alert_id,
@@ -210,7 +241,48 @@ def start_sending(application: Application, alert_id: str) -> asyncio.Task:
 
 
 async def resume_broadcasts(application: Application) -> None:
-    """After a restart (or a crash), finish every broadcast that was still sending."""
+    """After a restart (or a crash), finish every broadcast that was still sending. With a
+    shared database, keep looking: a broadcast another replica started is sent by this one
+    too."""
     for alert_id in application.bot_data[OUTBOX].unfinished():
         log.info("resuming broadcast %s", alert_id)
         start_sending(application, alert_id)
+    if _shared(application):
+        application.bot_data[WATCHER] = asyncio.create_task(
+            _join_broadcasts(application), name="broadcast-watcher"
+        )
+
+
+async def _join_broadcasts(application: Application) -> None:
+    outbox: Outbox = application.bot_data[OUTBOX]
+    while True:
+        await asyncio.sleep(WATCH_EVERY)
+        try:
+            for alert_id in await asyncio.to_thread(outbox.unfinished):
+                if start_sending(application, alert_id) is not None:
+                    log.info("sending broadcast %s with the other replicas", alert_id)
+        except Exception:  # the database away for a moment: look again next time
+            log.warning("could not look for broadcasts to join", exc_info=True)
+
+
+def request_stop(application: Application) -> None:
+    """Tell every sender here to stop after the messages in flight (a graceful stop), and
+    join no more broadcasts."""
+    application.bot_data.setdefault(STOP, asyncio.Event()).set()
+    watcher: asyncio.Task | None = application.bot_data.get(WATCHER)
+    if watcher is not None:
+        watcher.cancel()
+
+
+async def stop_sending(application: Application) -> None:
+    """A graceful stop (SIGTERM): messages in flight are finished and marked, the rows this
+    process claimed are given back at once for the other replicas (or the next start)."""
+    data = application.bot_data
+    request_stop(application)
+    watcher: asyncio.Task | None = data.pop(WATCHER, None)
+    if watcher is not None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+    tasks = [t for t in data.get(TASKS, []) if not t.done()]
+    if tasks:
+        await asyncio.wait(tasks, timeout=STOP_WITHIN)

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, ClassVar
 
 from telegram import Bot
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 # Deliveries of one item that may fail by the bot's own fault (a bug building its message)
 # before it is set aside; Telegram's answers are never counted against an item.
 GIVE_UP_AFTER = 3
+OTHER_REPLICA_WAIT = 2.0  # seconds before looking again while another replica delivers
 
 # Telegram's 400s about the message itself, which no retry changes (Telegram's descriptions,
 # lower-cased; python-telegram-bot drops their "Bad Request: " prefix). Any other 400 ("chat
@@ -76,6 +78,19 @@ async def delete_messages(bot: Bot, chat_id: int, message_ids: Iterable[int]) ->
     return deleted
 
 
+async def _enter_in_thread(turn: AbstractContextManager[bool]) -> bool:
+    """Enter `turn` in a thread. Cancelled meanwhile (the bot stopping), the thread still
+    finishes entering: leave the turn again then, or a replica would keep it until it exits."""
+    entering = asyncio.ensure_future(asyncio.to_thread(turn.__enter__))
+    try:
+        return await asyncio.shield(entering)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await entering
+            await asyncio.to_thread(turn.__exit__, None, None, None)
+        raise
+
+
 class QueuedDelivery:
     """Delivers one kind of queued item to one chat, in order, with the worker's back-off."""
 
@@ -94,6 +109,7 @@ class QueuedDelivery:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._others_turn = False  # the last pass found another replica delivering
 
     # -- what a subclass provides ------------------------------------------------------------
 
@@ -116,12 +132,35 @@ class QueuedDelivery:
     def purge(self) -> None:
         """Delete what is past its retention period (run by the worker between passes)."""
 
+    def turn(self) -> AbstractContextManager[bool]:
+        """Whether this process may deliver now: with several replicas on one database, one
+        at a time (a database lock), so items still reach the chat once and in order."""
+        return nullcontext(True)
+
     # -- the queue ---------------------------------------------------------------------------
 
     async def deliver_pending(self) -> float | None:
         """Send every queued item; None when all went out, else how long to wait."""
-        async with self._lock:  # two residents confirming at once must not send one twice
-            for item in self.queued():
+        # Two residents confirming at once must not send one twice: one task here, and one
+        # replica of several (a database lock), delivers at a time.
+        # The storage calls run in a thread: with PostgreSQL each is a round trip that must not
+        # hold the event loop (and the residents' answers behind it).
+        async with self._lock:
+            self._others_turn = False
+            turn = await asyncio.to_thread(self.turn)
+            ours = await _enter_in_thread(turn)
+            try:
+                self._others_turn = not ours
+                if not ours:
+                    return OTHER_REPLICA_WAIT  # another replica is delivering: look again soon
+                return await self._deliver_queue()
+            finally:
+                await asyncio.to_thread(turn.__exit__, None, None, None)
+
+    async def _deliver_queue(self) -> float | None:
+        # Read again after each pass: items another replica queued meanwhile go out too.
+        while queued := await asyncio.to_thread(self.queued):
+            for item in queued:
                 try:
                     await self.deliver(item)
                 except RetryAfter as exc:
@@ -137,11 +176,14 @@ class QueuedDelivery:
                             item.id,
                         )
                         return self.retry_after
-                    self.set_aside(item, f"refused by Telegram: {exc.message}")
+                    await asyncio.to_thread(
+                        self.set_aside, item, f"refused by Telegram: {exc.message}"
+                    )
                 except Exception as exc:  # a bug with this one item (its message, say)
-                    if not self._failed_too_often(item, exc):
+                    if not await asyncio.to_thread(self._failed_too_often, item, exc):
                         return self.retry_after  # in order: it may go out next time
-                    self.set_aside(item, f"failed {GIVE_UP_AFTER} times: {type(exc).__name__}")
+                    reason = f"failed {GIVE_UP_AFTER} times: {type(exc).__name__}"
+                    await asyncio.to_thread(self.set_aside, item, reason)
         return None
 
     def _failed_too_often(self, item: Any, exc: Exception) -> bool:
@@ -185,13 +227,19 @@ class QueuedDelivery:
         while True:
             try:
                 delay = await self.deliver_pending()
-                self.purge()
+                await asyncio.to_thread(self.purge)
             except Exception:  # a bug here must not stop deliveries for good
                 log.exception("%s delivery failed", self.noun)
                 delay = self.retry_after
-            wait = (
-                self.retry_after if delay is None else min(max(delay, wait * 2), self.longest_wait)
-            )
+            if self._others_turn:  # not a failure: look again soon, the back-off unchanged
+                pause = OTHER_REPLICA_WAIT
+            else:
+                wait = (
+                    self.retry_after
+                    if delay is None
+                    else min(max(delay, wait * 2), self.longest_wait)
+                )
+                pause = wait
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                await asyncio.wait_for(self._wake.wait(), timeout=pause)

@@ -9,9 +9,11 @@ The queue's machinery is bot.telegram.delivery's, shared with residents' suggest
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
+from contextlib import AbstractContextManager
 
 from telegram import InputMediaDocument, InputMediaPhoto, InputMediaVideo, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -84,6 +86,9 @@ class ReviewDelivery(QueuedDelivery):
     async def deliver(self, report: Report) -> None:
         await self._deliver(report)
 
+    def turn(self) -> AbstractContextManager[bool]:
+        return self.store.delivery_turn()
+
     def count_failure(self, report: Report) -> int:
         return self.store.failed_attempt(report.id)
 
@@ -116,10 +121,11 @@ class ReviewDelivery(QueuedDelivery):
             if report.latitude is not None and report.longitude is not None:
                 pin = await bot.send_location(self.chat_id, report.latitude, report.longitude)
                 messages.append(pin.message_id)
-            self.store.set_delivery(report.id, "media_sent", tuple(messages))
+            await asyncio.to_thread(self.store.set_delivery, report.id, "media_sent", (*messages,))
         reply = review_message(self._flow(), report, self._lang(), media_lost)
         summary = await bot.send_message(self.chat_id, reply.text, reply_markup=keyboard(reply))
-        self.store.set_delivery(report.id, "delivered", (*messages, summary.message_id))
+        delivered = (*messages, summary.message_id)
+        await asyncio.to_thread(self.store.set_delivery, report.id, "delivered", delivered)
         log.info("report %s delivered to the review chat", report.id)
 
     async def _send_media(self, report: Report) -> list[Message]:

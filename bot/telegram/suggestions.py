@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from contextlib import AbstractContextManager
 from dataclasses import replace
 
 from telegram import Message, Update
@@ -73,8 +74,11 @@ class SuggestionDelivery(QueuedDelivery):
         sent = await self.application.bot.send_message(
             self.chat_id, reply.text, reply_markup=keyboard(reply)
         )
-        self.store.delivered(suggestion.id, sent.message_id)
+        await asyncio.to_thread(self.store.delivered, suggestion.id, sent.message_id)
         log.info("suggestion %s delivered to the suggestions chat", suggestion.id)
+
+    def turn(self) -> AbstractContextManager[bool]:
+        return self.store.delivery_turn()
 
     def count_failure(self, suggestion: Suggestion) -> int:
         return self.store.failed_attempt(suggestion.id)
