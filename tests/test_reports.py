@@ -49,6 +49,7 @@ from bot.store.database import Database
 from bot.store.reports import SqliteReportStore
 from bot.telegram import reports, review
 from bot.telegram.app import build_application
+from bot.telegram.delivery import stop_delivery
 from tests.bot_api_server import BotApiServer
 from tests.conftest import ROOT, TEST_TOKEN
 
@@ -273,7 +274,7 @@ async def _started(
 
 
 async def _stopped(application: Application) -> None:
-    await review.stop_delivery(application)
+    await stop_delivery(application, review.DELIVERY)
     await application.stop()
     await application.shutdown()
 

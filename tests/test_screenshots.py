@@ -445,6 +445,7 @@ async def test_photos_of_an_open_report_are_its_media_not_read(
 ) -> None:
     from bot.authoring.fake_updates import callback_update, text_update
     from bot.telegram import review
+    from bot.telegram.delivery import stop_delivery
 
     async for app in _application(
         api, worker, responder, review_chat=-1_001_234_567_890, reviewers=frozenset({77})
@@ -458,4 +459,4 @@ async def test_photos_of_an_open_report_are_its_media_not_read(
         assert draft is not None and [m.file_id for m in draft.media] == ["rider"]
         assert "getFile" not in [c.method for c in api.calls]
         assert not [m for m in api.sent() if "正在读取" in m["text"]]
-        await review.stop_delivery(app)
+        await stop_delivery(app, review.DELIVERY)

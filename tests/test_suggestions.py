@@ -30,6 +30,7 @@ from bot.store.database import Database
 from bot.store.suggestions import SqliteSuggestionStore
 from bot.telegram import suggestions
 from bot.telegram.app import build_application
+from bot.telegram.delivery import stop_delivery
 from tests.conftest import TEST_TOKEN
 
 BUREAU = -1_002_222_333_444
@@ -57,7 +58,7 @@ async def _started(
 
 
 async def _stopped(application: Application) -> None:
-    await suggestions.stop_delivery(application)
+    await stop_delivery(application, suggestions.DELIVERY)
     await application.stop()
     await application.shutdown()
 

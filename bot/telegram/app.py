@@ -35,6 +35,7 @@ from bot.telegram import (
     admin,
     broadcasts,
     campaigns,
+    delivery,
     flow,
     handlers,
     insights,
@@ -73,15 +74,15 @@ async def _on_start_up(application: Application) -> None:
         await application.bot.set_my_commands(menu(lang), language_code=lang)
     await application.bot.set_my_commands(menu(responder.default_lang))
     await broadcasts.resume_broadcasts(application)
-    await review.start_delivery(application)  # reports queued before a restart go out now
-    await suggestions.start_delivery(application)  # and suggestions
+    for queue in (review.DELIVERY, suggestions.DELIVERY):  # queued before a restart: go now
+        await delivery.start_delivery(application, queue)
     reload.reload_on_sighup(application)
 
 
 async def _on_stop(application: Application) -> None:
     await broadcasts.stop_sending(application)
-    await review.stop_delivery(application)
-    await suggestions.stop_delivery(application)
+    for queue in (review.DELIVERY, suggestions.DELIVERY):
+        await delivery.stop_delivery(application, queue)
     worker = application.bot_data.get(_OWN_OCR)
     if worker is not None:
         await asyncio.to_thread(worker.close)

@@ -243,3 +243,16 @@ class QueuedDelivery:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=pause)
+
+
+async def start_delivery(application: Application, key: str) -> None:
+    """Start the delivery kept in bot_data under `key`, if this bot has one."""
+    delivery: QueuedDelivery | None = application.bot_data.get(key)
+    if delivery is not None:
+        delivery.start()
+
+
+async def stop_delivery(application: Application, key: str) -> None:
+    delivery: QueuedDelivery | None = application.bot_data.get(key)
+    if delivery is not None:
+        await delivery.stop()

@@ -170,18 +170,6 @@ class ReviewDelivery(QueuedDelivery):
             log.info("deleted %d reports past the %d-day retention period", removed, days)
 
 
-async def start_delivery(application: Application) -> None:
-    delivery: ReviewDelivery | None = application.bot_data.get(DELIVERY)
-    if delivery is not None:
-        delivery.start()
-
-
-async def stop_delivery(application: Application) -> None:
-    delivery: ReviewDelivery | None = application.bot_data.get(DELIVERY)
-    if delivery is not None:
-        await delivery.stop()
-
-
 async def deliver_now(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Right after a report is confirmed: try at once; the worker retries if this fails."""
     delivery: ReviewDelivery | None = context.bot_data.get(DELIVERY)

@@ -100,18 +100,6 @@ class SuggestionDelivery(QueuedDelivery):
             log.info("deleted %d suggestions past the %d-day retention period", removed, days)
 
 
-async def start_delivery(application: Application) -> None:
-    delivery: SuggestionDelivery | None = application.bot_data.get(DELIVERY)
-    if delivery is not None:
-        delivery.start()
-
-
-async def stop_delivery(application: Application) -> None:
-    delivery: SuggestionDelivery | None = application.bot_data.get(DELIVERY)
-    if delivery is not None:
-        await delivery.stop()
-
-
 # -- the resident's side ---------------------------------------------------------------------
 
 
