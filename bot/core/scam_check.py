@@ -23,10 +23,9 @@ from bot.content.model import Content, RedFlag
 from bot.core.anatomy import (
     URL_CHAR,
     Anatomy,
-    find_links,
+    Sign,
     has_bare_contact,
     link_end,
-    link_sign,
     link_signs,
     number_signs,
     word_lookalikes,
@@ -265,12 +264,12 @@ class ScamChecker:
         self.by_id = {f.id: f for f in self.flags}
         self._detected = {f.detector: f.id for f in self.flags if f.detector}
 
-    def _detect(self, text: str) -> dict[str, tuple[str | None, str | None]]:
+    def _detect(self, text: str, links: list[Sign]) -> dict[str, tuple[str | None, str | None]]:
         """Link and number anatomy: each flag with a detector and the first place it shows.
         Each link gives one sign only, its most telling one (anatomy.link_sign)."""
         found: dict[str, tuple[str | None, str | None]] = {}
         signs = [
-            *link_signs(text, self.anatomy),
+            *links,
             *word_lookalikes(text, self.anatomy),
             *number_signs(text, self.anatomy),
         ]
@@ -307,9 +306,10 @@ class ScamChecker:
         whatever order the flags are listed in.
         """
         matched = {f.id: self._find(f, text, ends) for f in self.flags if not f.detector}
-        if "click_link" in matched and self._only_official_links(text):
+        links = link_signs(text, self.anatomy)
+        if links and all(link.detector == "link_official" for link in links):
             matched["click_link"] = (None, None)  # "tap here" to the brand's own site
-        detected = self._detect(text)
+        detected = self._detect(text, links)
         matched |= {f.id: detected.get(f.id, (None, None)) for f in self.flags if f.detector}
         counted: dict[str, str] = {}
         while True:
@@ -325,12 +325,6 @@ class ScamChecker:
             if now.keys() == counted.keys():
                 return now
             counted = now
-
-    def _only_official_links(self, text: str) -> bool:
-        links = find_links(text, self.anatomy)
-        return bool(links) and all(
-            link_sign(url, self.anatomy) == "link_official" for _, url in links
-        )
 
     def _matches(self, pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
         """The pattern's matches, reading only around the places where they can be.
