@@ -63,6 +63,7 @@ class SemanticIndex:
         grouped = self.owners[self._by_owner]
         self._present = np.unique(grouped)
         self._starts = np.searchsorted(grouped, self._present)
+        self._sizes = np.diff([*self._starts, len(grouped)])  # rows per present owner
         vectors = (encode_examples or encoder.encode)(list(texts)) if texts else None
         self.vectors = (
             np.asarray(vectors, dtype=np.float32)
@@ -104,7 +105,7 @@ class SemanticIndex:
             best[self._present] = np.maximum.reduceat(grouped, self._starts)
             if self.sharpness > 0:
                 # log-sum-exp per owner around its best cosine, so it never overflows
-                spread = np.repeat(best[self._present], np.diff([*self._starts, len(grouped)]))
+                spread = np.repeat(best[self._present], self._sizes)
                 weights = np.where(grouped > -1.0, np.exp((grouped - spread) * self.sharpness), 0.0)
                 totals = np.add.reduceat(weights, self._starts)
                 best[self._present] += np.log(np.maximum(totals, 1.0)) / self.sharpness
