@@ -2,8 +2,8 @@
 
 (s) each stage of the bot alone: the lexical stage (ANTIFRAUD_SEMANTIC=off), and the
     semantic stage alone as plain nearest-example search (the intent of the example with the
-    highest cosine, no threshold, so it never falls back), with e5 (the bot's model) and with
-    Universal Sentence Encoder (the model it was chosen over; needs the `bench` extra);
+    highest cosine, no threshold, so it never falls back), with the bot's blend of e5 and the
+    Universal Sentence Encoder, and with each of the two alone;
 
 (a) plain rapidfuzz `process.extractOne` over the raw example utterances: no normalisation,
     no threshold (so it never falls back);
@@ -35,6 +35,7 @@ from bot.core.normalize import han_tokens, normalize_text
 from bot.core.responder import Responder, semantic_examples
 from bot.core.semantic import SemanticIndex
 from bot.models.cache import CachedExampleVectors
+from bot.models.loader import load_encoder
 from bot.startup import load_responder
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -132,12 +133,10 @@ def nearest_example(responder: Responder, index: SemanticIndex | None = None) ->
     return lambda text: ids[int(owners[int((vectors @ semantic.vector(text.strip())).argmax())])]
 
 
-def use_index(responder: Responder, settings: Settings) -> SemanticIndex | None:
-    try:
-        from bot.models.use import UseEncoder
-
-        encoder = UseEncoder()
-    except ImportError:
+def model_index(responder: Responder, settings: Settings, name: str) -> SemanticIndex | None:
+    """The semantic index over the same examples with one model alone (e5 or use)."""
+    encoder = load_encoder(name)
+    if encoder is None:
         return None
     texts, owners, n_intents = semantic_examples(responder.content, responder.index)
     vectors = CachedExampleVectors(encoder, settings.cache_dir)
@@ -176,11 +175,12 @@ def run() -> str:
     fuzzy = rapidfuzz_baseline(content)
     tfidf, threshold = tfidf_baseline(content)
     tfidf_kw, threshold_kw = tfidf_baseline(content, keywords=True)
-    use = use_index(responder, settings)
+    e5, use = model_index(responder, settings, "e5"), model_index(responder, settings, "use")
     stages: list[tuple[str, Predict | None]] = [
         ("(s) lexical stage alone", lambda text: lexical.match(text).intent),
-        ("(s) semantic stage alone: nearest example, e5", nearest_example(responder)),
-        ("(s) nearest example, Universal Sentence Encoder", nearest_example(responder, use)),
+        ("(s) semantic stage alone: nearest example, e5 + USE", nearest_example(responder)),
+        ("(s) nearest example, e5 alone", nearest_example(responder, e5) if e5 else None),
+        ("(s) nearest example, USE alone", nearest_example(responder, use) if use else None),
     ]
     contenders = [
         ("**this bot's matcher** (lexical + semantic)", ours),
@@ -199,7 +199,7 @@ def run() -> str:
         def call(text: object) -> object:
             normalize_text.cache_clear()
             han_tokens.cache_clear()
-            for index in (responder.matcher.semantic, use):
+            for index in (responder.matcher.semantic, e5, use):
                 if index is not None:
                     index.cache_clear()
             return predict(str(text))

@@ -72,7 +72,7 @@ def _user_ids(value: str | None, name: str) -> frozenset[int]:
     return frozenset(i for i in ids if i is not None)
 
 
-SEMANTIC_MODES = ("e5", "use", "off")
+SEMANTIC_MODES = ("e5+use", "e5", "use", "off")
 
 
 def _default_cache_dir(env: Mapping[str, str]) -> Path:
@@ -115,7 +115,7 @@ class Settings:
     report_max_mb: int = 20  # per photo or video; Telegram lets bots fetch 20 MB at most
     report_days: int = 90  # how long the bot keeps a report
     review_keep: str = "none"  # after /forget the review chat keeps: none | accepted
-    semantic: str = "e5"  # the semantic stage's model: e5 | use | off (lexical only)
+    semantic: str = "e5+use"  # the semantic stage's model: e5+use | e5 | use | off (lexical only)
     # example vectors; None: computed at every start
     cache_dir: Path | None = field(default_factory=lambda: _default_cache_dir(os.environ))
     ocr: bool = True  # read the text of screenshots residents send
@@ -184,7 +184,7 @@ class Settings:
             raise ConfigError(
                 f"ANTIFRAUD_REVIEW_KEEP must be 'none' or 'accepted', not {review_keep!r}"
             )
-        semantic = (get("ANTIFRAUD_SEMANTIC") or "e5").lower()
+        semantic = (get("ANTIFRAUD_SEMANTIC") or "e5+use").lower()
         if semantic not in SEMANTIC_MODES:
             raise ConfigError(
                 f"ANTIFRAUD_SEMANTIC must be one of {', '.join(SEMANTIC_MODES)}, not {semantic!r}"

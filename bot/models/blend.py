@@ -1,0 +1,43 @@
+"""Two encoders as one: e5 and the Universal Sentence Encoder side by side.
+
+Each part's unit vectors are scaled by the square root of its weight and joined end to end, so
+the joined vector is a unit vector too and a cosine between two of them is the weighted sum of
+the parts' cosines. The core sees one `Encoder`, and the example-vector cache keys the joined
+vectors by a name that carries the weights.
+
+Why two: they were trained on different data and rank differently. E5 alone ranks the right
+intent first for most of the residents' questions the project wrote; USE alone for fewer; a
+tenth of USE beside e5 ranks more right than either (`python -m bench.fit_encoder_blend`,
+docs/matching.md). USE costs about 2 ms a message on top of e5's 20.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from bot.core.semantic import Encoder
+
+# Chosen by `python -m bench.fit_encoder_blend` on the project's own question sets (never the
+# development set): the weight with the most right nearest-example answers.
+USE_WEIGHT = 0.1
+
+
+class BlendEncoder:
+    def __init__(self, parts: Sequence[tuple[Encoder, float]]) -> None:
+        total = sum(weight for _, weight in parts)
+        self._parts = [(encoder, math.sqrt(weight / total)) for encoder, weight in parts]
+        self.name = "+".join(f"{encoder.name}*{weight / total:g}" for encoder, weight in parts)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        joined = [scale * encoder.encode(texts) for encoder, scale in self._parts]
+        return np.hstack(joined).astype(np.float32)
+
+
+def e5_with_use(use_weight: float = USE_WEIGHT) -> BlendEncoder:
+    from bot.models.e5 import E5Encoder
+    from bot.models.use import UseEncoder
+
+    return BlendEncoder([(E5Encoder(), 1.0 - use_weight), (UseEncoder(), use_weight)])
