@@ -21,6 +21,7 @@ from bot.config import CONTACT_VARIABLES, ConfigError, Settings
 from bot.content.loader import load_content
 from bot.core.decision import BlendSettings
 from bot.core.example_checks import example_conflicts
+from bot.core.normalize import traditional_to_simplified
 from bot.core.responder import Responder
 from bot.models.blend import BlendEncoder
 from bot.models.cache import CachedExampleVectors
@@ -166,15 +167,19 @@ class IntentVectors:
 
     def __init__(self, responder: Responder, text: str, means: str) -> None:
         ids = responder.index.intent_ids
-        self.of = {
-            e.strip(): ids.index(i.id)
+        self.of = {  # the model is given examples in Simplified characters
+            traditional_to_simplified(e.strip()): ids.index(i.id)
             for i in responder.content.intents.values()
             for texts in i.examples.values()
             for e in texts
         }
         self.of[text] = ids.index(means)
         for decline in responder.content.declines.values():  # one direction of their own
-            self.of |= {e.strip(): len(ids) for texts in decline.examples.values() for e in texts}
+            self.of |= {
+                traditional_to_simplified(e.strip()): len(ids)
+                for texts in decline.examples.values()
+                for e in texts
+            }
         self.size = len(ids) + 1
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
