@@ -136,11 +136,11 @@ def test_replicas_book_send_slots_that_never_overlap(backend: str, batch: int) -
         db.close()
 
 
-def test_a_pause_holds_every_replica_back(backend: str) -> None:
+async def test_a_pause_holds_every_replica_back(backend: str) -> None:
     one, two = Database(backend), Database(backend)
     first, second = SharedRateLimiter(one, rate=10), SharedRateLimiter(two, rate=10)
     _, before = first._book(0.0)
-    first.pause(30)  # Telegram said RetryAfter 30 to replica one
+    await first.pause(30)  # Telegram said RetryAfter 30 to replica one
     end, _ = second._book(second.interval)
     assert end - second.interval >= before + 29.9  # replica two's next slot is after the pause
     one.close(), two.close()
