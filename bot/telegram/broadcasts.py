@@ -1,7 +1,9 @@
 """/broadcast for administrators: preview with the audience size, confirm, send, report.
 
 Every step checks the sender's id against ANTIFRAUD_ADMINS on the server: a button's callback
-data can be forged by any client, so pressing "send" proves nothing by itself. Every outbox
+data can be forged by any client, so pressing "send" proves nothing by itself. An alert typed
+after /broadcast waits for its confirmation in the database (Outbox.keep_draft), not in this
+process: behind a load balancer the button press may reach another replica. Every outbox
 call runs in a thread.
 """
 
@@ -29,7 +31,6 @@ from bot.telegram.subscriptions import SUBSCRIPTIONS
 log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
-DRAFTS = "alert_drafts"  # alerts typed after /broadcast, waiting for confirmation
 TASKS = "broadcast_tasks"
 RUNNING = "broadcasts_running"  # alert ids this process is sending now
 STOP = "broadcasts_stop"  # set on shutdown: senders finish what is in flight and give back
@@ -59,10 +60,15 @@ def alert_files(settings: Settings, responder: Responder) -> tuple[list[Alert], 
     return alerts, errors
 
 
-def _find_alert(context: ContextTypes.DEFAULT_TYPE, alert_id: str) -> Alert | None:
-    drafts: dict[str, Alert] = context.bot_data.setdefault(DRAFTS, {})
-    if alert_id in drafts:
-        return drafts[alert_id]
+async def _find_alert(context: ContextTypes.DEFAULT_TYPE, alert_id: str) -> Alert | None:
+    """A typed alert waiting for confirmation, or one queued already (a button pressed again:
+    told so, not "cancelled"), else the alert file of that id."""
+    outbox = _outbox(context)
+    stored = await asyncio.to_thread(outbox.draft, alert_id) or await asyncio.to_thread(
+        outbox.alert, alert_id
+    )
+    if stored is not None:
+        return stored
     alerts, _ = alert_files(_settings(context), responder_of(context))
     return next((a for a in alerts if a.id == alert_id), None)
 
@@ -117,7 +123,7 @@ async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await send_reply(message, responder.notice("bc_audiences_no_text", lang))
             return
         alert = quick_alert(text, audiences=audiences)
-        context.bot_data.setdefault(DRAFTS, {})[alert.id] = alert
+        await asyncio.to_thread(_outbox(context).keep_draft, alert)
         await send_reply(message, await _preview(context, alert, lang))
         return
     alerts, errors = alert_files(_settings(context), responder)
@@ -149,9 +155,9 @@ async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     if not is_admin(update, context, f"broadcast button {step}"):
         await send_reply(query.message, responder.notice("admin_refused", lang))
         return
-    alert = _find_alert(context, alert_id)
+    alert = await _find_alert(context, alert_id)
     if step == "cancel" or alert is None:
-        context.bot_data.setdefault(DRAFTS, {}).pop(alert_id, None)
+        await asyncio.to_thread(_outbox(context).drop_draft, alert_id)
         await send_reply(query.message, responder.notice("bc_cancelled", lang))
         return
     if step == "preview":
@@ -168,7 +174,7 @@ async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     user = update.effective_user
     outbox = _outbox(context)
     queued = await asyncio.to_thread(outbox.enqueue, alert, user.id if user else None)
-    context.bot_data.setdefault(DRAFTS, {}).pop(alert_id, None)
+    await asyncio.to_thread(outbox.drop_draft, alert_id)
     if queued is None:
         text = responder.ui("bc_already", lang, id=alert.id)
     else:
