@@ -175,8 +175,9 @@ def run() -> str:
             "## Broadcast",
             "",
             f"{SUBSCRIBERS:,} subscribers in SQLite (WAL), fake Bot API with no added latency, "
-            "default concurrency for the rate. Each limited run sends a sample (the limit would "
-            "take 67 minutes for all 100,000 at 25/s) from the same 100,000-row outbox.",
+            "the default concurrency (8 sends in flight). Each limited run sends a sample (the "
+            "limit would take 67 minutes for all 100,000 at 25/s) from the same 100,000-row "
+            "outbox.",
             "",
             "| run | messages | seconds | achieved msg/s (first to last send) | vs limit |",
             "|---|---|---|---|---|",

@@ -20,9 +20,43 @@ from bot.core.responder import Responder
 from bot.startup import load_responder
 from bot.store.database import Database
 from bot.telegram.app import build_application
+from tests import loop_guard
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_TOKEN = "123456789:AAF-test-token-never-real-0123456789"
+
+
+# -- no query on the event loop (tests/loop_guard.py) -------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    loop_guard.install()
+
+
+def _fail_on_queries_on_the_loop() -> None:
+    found, loop_guard.violations[:] = list(loop_guard.violations), []
+    if found:
+        pytest.fail(f"{len(found)} database queries ran on the event loop:\n" + "\n".join(found))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    loop_guard.violations.clear()
+    try:
+        result = yield
+    except BaseException:
+        # The test failed, maybe because a handler stopped at the guard: say so, with it.
+        _fail_on_queries_on_the_loop()
+        raise
+    _fail_on_queries_on_the_loop()
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> object:
+    result = yield  # the app fixture stops the Application: its tasks are watched too
+    _fail_on_queries_on_the_loop()
+    return result
 
 
 @pytest.fixture(scope="session")

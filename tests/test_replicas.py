@@ -1,6 +1,7 @@
 """Several senders on one database, as several replicas are: rows claimed one sender each,
 a dead sender's rows taken over after its lease, a stopped one's given back at once, and one
-send rate shared by all (the bucket's booked slots never overlap). Both backends."""
+send rate shared by all (the bucket's booked slots never overlap); an alert typed on one
+replica confirmed on another. Both backends."""
 
 from __future__ import annotations
 
@@ -136,11 +137,11 @@ def test_replicas_book_send_slots_that_never_overlap(backend: str, batch: int) -
         db.close()
 
 
-def test_a_pause_holds_every_replica_back(backend: str) -> None:
+async def test_a_pause_holds_every_replica_back(backend: str) -> None:
     one, two = Database(backend), Database(backend)
     first, second = SharedRateLimiter(one, rate=10), SharedRateLimiter(two, rate=10)
     _, before = first._book(0.0)
-    first.pause(30)  # Telegram said RetryAfter 30 to replica one
+    await first.pause(30)  # Telegram said RetryAfter 30 to replica one
     end, _ = second._book(second.interval)
     assert end - second.interval >= before + 29.9  # replica two's next slot is after the pause
     one.close(), two.close()
@@ -316,3 +317,48 @@ async def test_deliveries_query_the_database_off_the_event_loop(backend: str, re
     assert recording.threads and loop_thread not in recording.threads
     assert api.shown_in(test_reports.REVIEW_CHAT) and api.shown_in(test_suggestions.BUREAU)
     database.close()
+
+
+# -- an administrator's typed alert: confirmed on whichever replica gets the button ----------
+
+
+async def test_a_typed_alert_previewed_on_one_replica_is_sent_from_another(
+    backend: str, responder, tmp_path
+) -> None:
+    from bot.authoring.fake_updates import callback_update, text_update
+    from bot.config import Settings
+    from bot.telegram import broadcasts
+    from bot.telegram.app import build_application
+    from tests.conftest import TEST_TOKEN
+
+    admin = 4242
+    settings = Settings(token=TEST_TOKEN, admins=frozenset({admin}), alerts_dir=tmp_path, ocr=False)
+    apis = FakeBotApi(), FakeBotApi()
+    databases = Database(backend), Database(backend)  # a connection (pool) each
+    first, second = (
+        build_application(settings, responder, db, request=api)
+        for db, api in zip(databases, apis, strict=True)
+    )
+    for app in (first, second):
+        await app.initialize()
+        await app.start()
+    for chat in (101, 102):
+        await first.process_update(text_update(first.bot, "/subscribe", user_id=chat))
+    typed = "/broadcast 冒充客服退款骗局高发\n请勿共享屏幕"
+    await first.process_update(text_update(first.bot, typed, user_id=admin))
+    markup = apis[0].sent()[-1]["reply_markup"]
+    confirm = next(b["callback_data"] for r in markup["inline_keyboard"] for b in r)
+    # The balancer hands the press to the other replica: it knows the alert.
+    await second.process_update(callback_update(second.bot, confirm, user_id=admin))
+    assert "开始发送" in apis[1].sent()[-1]["text"]
+    await asyncio.gather(*second.bot_data.get(broadcasts.TASKS, []))
+    alerts = [m for m in apis[1].sent() if m["text"].startswith("⚠️ 冒充客服退款骗局高发")]
+    assert sorted(int(m["chat_id"]) for m in alerts) == [101, 102]
+    # The button pressed again, on either replica, sends nothing twice, and says so.
+    await first.process_update(callback_update(first.bot, confirm, user_id=admin))
+    assert "已经发布过" in apis[0].sent()[-1]["text"]
+    for app in (first, second):
+        await app.stop()
+        await app.shutdown()
+    for db in databases:
+        db.close()

@@ -33,6 +33,19 @@ def _draft(text: str = "有人冒充客服") -> Draft:
     return Draft(Step.CONFIRM, "zh", 0.0, "fraud", (), "集市", description=text)
 
 
+def test_typed_alerts_wait_for_confirmation_in_the_database(database: Database) -> None:
+    outbox, other = Outbox(database), Outbox(database)
+    outbox.keep_draft(ALERT)
+    assert other.draft(ALERT.id) == ALERT  # any replica finds it
+    assert other.draft("no-such-alert") is None
+    other.drop_draft(ALERT.id)
+    assert outbox.draft(ALERT.id) is None
+    outbox.keep_draft(ALERT)
+    database.execute("UPDATE alert_drafts SET created_at = created_at - 86401")
+    outbox.keep_draft(replace(ALERT, id="wave-2"))  # a day later: the unconfirmed one goes
+    assert outbox.draft(ALERT.id) is None and outbox.draft("wave-2") is not None
+
+
 def test_preferences(database: Database) -> None:
     store = SqlitePreferenceStore(database)
     assert store.get_language(5) is None

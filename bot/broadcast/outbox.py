@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from bot.broadcast.alerts import Alert
 from bot.store.database import Database
 
+DRAFT_LIFETIME = 86400.0  # seconds a typed alert waits for its confirmation
+
 
 @dataclass(frozen=True, order=True)
 class OutboxRow:
@@ -153,6 +155,27 @@ class Outbox:
             ).rowcount
             db.execute("UPDATE broadcasts SET enqueued = ? WHERE alert_id = ?", (count, alert.id))
         return count
+
+    def keep_draft(self, alert: Alert) -> None:
+        """An alert typed after /broadcast, kept until it is confirmed or cancelled; in the
+        database, so the confirmation may reach another replica. Drafts left a day are
+        dropped meanwhile."""
+        now = time.time()
+        with self.db.transaction() as db:
+            db.execute("DELETE FROM alert_drafts WHERE created_at < ?", (now - DRAFT_LIFETIME,))
+            db.execute(
+                "INSERT INTO alert_drafts (alert_id, alert_json, created_at) VALUES (?, ?, ?)",
+                (alert.id, alert.to_json(), now),
+            )
+
+    def draft(self, alert_id: str) -> Alert | None:
+        row = self.db.execute(
+            "SELECT alert_json FROM alert_drafts WHERE alert_id = ?", (alert_id,)
+        ).fetchone()
+        return Alert.from_json(row[0]) if row else None
+
+    def drop_draft(self, alert_id: str) -> None:
+        self.db.execute("DELETE FROM alert_drafts WHERE alert_id = ?", (alert_id,))
 
     def alert(self, alert_id: str) -> Alert | None:
         row = self.db.execute(

@@ -27,7 +27,8 @@ LATE_SLOTS = 10  # how many intervals late a booked slot may still be used
 
 
 class SharedRateLimiter:
-    """The `RateLimiter` interface (`wait`, `pause`) over the database's bucket row."""
+    """The `RateLimiter` interface (`wait`, `pause`) over the database's bucket row. Making
+    one writes the row if it is missing: from the event loop, make it in a thread."""
 
     def __init__(
         self,
@@ -87,10 +88,13 @@ class SharedRateLimiter:
         if delay > 0:
             await self.sleep(delay)
 
-    def pause(self, seconds: float) -> None:
+    async def pause(self, seconds: float) -> None:
         """Telegram asked to wait (RetryAfter): every replica waits, from now on. Slots this
         replica booked already are dropped (they fall inside the pause)."""
         self._slots.clear()
+        await asyncio.to_thread(self._pause_bucket, seconds)
+
+    def _pause_bucket(self, seconds: float) -> None:
         now_params = (time.time(),) if self.db.dialect == "sqlite" else ()
         greatest = "GREATEST" if self.db.dialect == "postgresql" else "MAX"
         self.db.execute(

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from bot.store.database import Database
 
 PAGE = 2_000  # rows read and written at a time: memory stays flat however large the file
+# Pages go by rowid, which may be negative (a group's chat id): start below the least one.
+BEFORE_EVERY_ROWID = -(2**63)
 # Tables whose `id` is an identity on PostgreSQL.
 IDENTITY_TABLES = ("outbox", "reports", "suggestions", "suggestion_answers")
 
@@ -87,11 +89,14 @@ def copy_database(
                 f"INSERT INTO {table} ({names})"  # noqa: S608 - names from the schema
                 f" VALUES ({', '.join('?' for _ in columns)})"
             )
-            cursor = source.execute(f"SELECT {names} FROM {table}")  # noqa: S608
-            copied = 0
-            while rows := cursor.fetchmany(PAGE):
-                db.executemany(insert, rows)
-                copied += len(rows)
+            page = (
+                f"SELECT rowid, {names} FROM {table}"  # noqa: S608
+                " WHERE rowid > ? ORDER BY rowid LIMIT ?"
+            )
+            copied, last = 0, BEFORE_EVERY_ROWID
+            while rows := source.execute(page, (last, PAGE)).fetchall():
+                db.executemany(insert, [row[1:] for row in rows])
+                copied, last = copied + len(rows), rows[-1][0]
             counts[table] = copied
             say(f"{table}: {copied}")
         for table in IDENTITY_TABLES:

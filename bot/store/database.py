@@ -129,8 +129,32 @@ class Database:
         raise NotImplementedError
 
 
+class _Rows:
+    """A finished statement's rows, read before its connection was let go (back to the pool,
+    or to the next thread)."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows, self.rowcount, self._next = rows, rowcount, 0
+
+    def fetchone(self) -> Any:
+        if self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[Any]:
+        rows, self._next = self._rows[self._next :], len(self._rows)
+        return rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+
 class SqliteDatabase(Database):
-    """A shared connection; the lock keeps threads (to_thread callers) from interleaving."""
+    """One connection shared by the threads the bot's queries run in (asyncio.to_thread). The
+    lock gives it to one statement, or one transaction, at a time; `execute` reads the rows
+    before letting go, since a statement still being read keeps a stale snapshot open, and a
+    write on it then (from another thread) fails at once with "database is locked"."""
 
     def __init__(self, path: str = MEMORY, create: bool = True) -> None:
         self.path = path
@@ -234,9 +258,11 @@ class SqliteDatabase(Database):
                 raise
             self.connection.execute("COMMIT")
 
-    def execute(self, sql: str, params: Sequence[object] | dict = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, params: Sequence[object] | dict = ()) -> _Rows:
         with self.lock:
-            return self.connection.execute(sql, params)
+            cursor = self.connection.execute(sql, params)
+            rows = cursor.fetchall() if cursor.description is not None else []
+            return _Rows(rows, cursor.rowcount)
 
     def close(self) -> None:
         with self.lock:
@@ -246,26 +272,6 @@ class SqliteDatabase(Database):
 def _postgres_sql(sql: str) -> str:
     """`?` placeholders as psycopg's `%s` (a literal `%` doubled first)."""
     return sql.replace("%", "%%").replace("?", "%s")
-
-
-class _Rows:
-    """A finished statement's rows, read before its connection went back to the pool."""
-
-    def __init__(self, rows: list[Any], rowcount: int) -> None:
-        self._rows, self.rowcount, self._next = rows, rowcount, 0
-
-    def fetchone(self) -> Any:
-        if self._next >= len(self._rows):
-            return None
-        self._next += 1
-        return self._rows[self._next - 1]
-
-    def fetchall(self) -> list[Any]:
-        rows, self._next = self._rows[self._next :], len(self._rows)
-        return rows
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.fetchall())
 
 
 def _run(cursor: Any, sql: str, params: Sequence[object]) -> _Rows:

@@ -371,6 +371,23 @@ CREATE TABLE suggestion_quota (
 );
 """
 
+# Alerts an administrator typed after /broadcast, until confirmed or cancelled: in the
+# database, so the confirmation may reach any replica behind the load balancer.
+_V5_SQLITE = """
+CREATE TABLE alert_drafts (
+    alert_id TEXT PRIMARY KEY,
+    alert_json TEXT NOT NULL,                     -- as broadcasts.alert_json
+    created_at REAL NOT NULL
+);
+"""
+_V5_POSTGRESQL = """
+CREATE TABLE alert_drafts (
+    alert_id TEXT PRIMARY KEY,
+    alert_json TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL
+);
+"""
+
 # Columns added to version 1's tables before migrations existed: a file made by that older
 # code lacks them, and `IF NOT EXISTS` leaves its table as it was, so adopting such a file
 # adds them (SQLite only: no PostgreSQL database predates migrations).
@@ -387,4 +404,5 @@ MIGRATIONS: tuple[Migration, ...] = (
         _V4_POSTGRESQL,
         (("subscribers", "audiences", "TEXT NOT NULL DEFAULT ','"),),  # ",merchants,students,"
     ),
+    Migration(5, "typed alerts awaiting confirmation", _V5_SQLITE, _V5_POSTGRESQL),
 )

@@ -58,7 +58,7 @@ async def admin_command(
     if message is None:
         return None
     responder = responder_of(context)
-    lang = responder.language(user_language(update, context))
+    lang = responder.language(await user_language(update, context))
     if not is_admin(update, context, action):
         await send_reply(message, responder.notice(_refusal_key(responder, action), lang))
         return None

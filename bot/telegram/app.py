@@ -164,6 +164,14 @@ def build_application(
         }
     )
     edited = filters.UpdateType.EDITED
+    # Filters whose answer is in the database: on_any_update looks them up, in a thread.
+    open_report = reports.OpenReport(report_store)
+    waiting = suggestions.WaitingForSuggestion(suggestion_store)
+    answer = None
+    if settings.suggestions_chat is not None:
+        answer = suggestions.ReplyToSuggestion(suggestion_store, settings.suggestions_chat)
+    prepared = (open_report, waiting) if answer is None else (open_report, waiting, answer)
+    application.bot_data[flow.PREPARED] = prepared
 
     application.add_handler(TypeHandler(Update, flow.on_any_update), group=-1)
     # A resident asked for a suggestion who sends another command or presses another button
@@ -175,18 +183,13 @@ def build_application(
     )
     # First: a resident writing a report is answering its questions, not asking ours.
     application.add_handler(
-        MessageHandler(
-            reports.OpenReport(report_store) & ~filters.COMMAND & ~edited,
-            reports.on_report_message,
-        )
+        MessageHandler(open_report & ~filters.COMMAND & ~edited, reports.on_report_message)
     )
     # Then a resident the bot asked for a suggestion; an officer answering one.
-    waiting = suggestions.WaitingForSuggestion(suggestion_store)
     application.add_handler(
         MessageHandler(waiting & ~filters.COMMAND & ~edited, suggestions.on_suggestion_message)
     )
-    if settings.suggestions_chat is not None:
-        answer = suggestions.ReplyToSuggestion(suggestion_store, settings.suggestions_chat)
+    if answer is not None:
         application.add_handler(
             MessageHandler(answer & ~filters.COMMAND & ~edited, suggestions.on_officer_reply)
         )

@@ -1,7 +1,10 @@
 """/broadcast for administrators: preview with the audience size, confirm, send, report.
 
 Every step checks the sender's id against ANTIFRAUD_ADMINS on the server: a button's callback
-data can be forged by any client, so pressing "send" proves nothing by itself.
+data can be forged by any client, so pressing "send" proves nothing by itself. An alert typed
+after /broadcast waits for its confirmation in the database (Outbox.keep_draft), not in this
+process: behind a load balancer the button press may reach another replica. Every outbox
+call runs in a thread.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from bot.telegram.subscriptions import SUBSCRIPTIONS
 log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
-DRAFTS = "alert_drafts"  # alerts typed after /broadcast, waiting for confirmation
 TASKS = "broadcast_tasks"
 RUNNING = "broadcasts_running"  # alert ids this process is sending now
 STOP = "broadcasts_stop"  # set on shutdown: senders finish what is in flight and give back
@@ -39,6 +41,10 @@ STOP_WITHIN = 30.0  # seconds a graceful stop waits for the messages in flight
 
 def _settings(context: ContextTypes.DEFAULT_TYPE) -> Settings:
     return context.bot_data[SETTINGS]
+
+
+def _outbox(context: ContextTypes.DEFAULT_TYPE) -> Outbox:
+    return context.bot_data[OUTBOX]
 
 
 def alert_files(settings: Settings, responder: Responder) -> tuple[list[Alert], list[str]]:
@@ -54,16 +60,22 @@ def alert_files(settings: Settings, responder: Responder) -> tuple[list[Alert], 
     return alerts, errors
 
 
-def _find_alert(context: ContextTypes.DEFAULT_TYPE, alert_id: str) -> Alert | None:
-    drafts: dict[str, Alert] = context.bot_data.setdefault(DRAFTS, {})
-    if alert_id in drafts:
-        return drafts[alert_id]
+async def _find_alert(context: ContextTypes.DEFAULT_TYPE, alert_id: str) -> Alert | None:
+    """A typed alert waiting for confirmation, or one queued already (a button pressed again:
+    told so, not "cancelled"), else the alert file of that id."""
+    outbox = _outbox(context)
+    stored = await asyncio.to_thread(outbox.draft, alert_id) or await asyncio.to_thread(
+        outbox.alert, alert_id
+    )
+    if stored is not None:
+        return stored
     alerts, _ = alert_files(_settings(context), responder_of(context))
     return next((a for a in alerts if a.id == alert_id), None)
 
 
 def audience_lines(responder: Responder, outbox: Outbox, alert: Alert, lang: str) -> str:
-    """For an alert to audience groups: a heading and one line per group with its size."""
+    """For an alert to audience groups: a heading and one line per group with its size (a
+    query per group: call it in a thread from the event loop)."""
     sizes = outbox.audience_sizes(alert)
     if not sizes:
         return ""
@@ -72,14 +84,13 @@ def audience_lines(responder: Responder, outbox: Outbox, alert: Alert, lang: str
     return "\n".join([responder.ui("bc_audiences", lang), *lines])
 
 
-def _preview(context: ContextTypes.DEFAULT_TYPE, alert: Alert, lang: str) -> Reply:
-    responder = responder_of(context)
-    outbox: Outbox = context.bot_data[OUTBOX]
-    audience = outbox.audience_size(alert)
+async def _preview(context: ContextTypes.DEFAULT_TYPE, alert: Alert, lang: str) -> Reply:
+    responder, outbox = responder_of(context), _outbox(context)
+    audience = await asyncio.to_thread(outbox.audience_size, alert)
     text = responder.ui(
         "bc_preview", lang, audience=audience, text=f"{alert.render('zh')}\n\n{alert.render('en')}"
     )
-    groups = audience_lines(responder, outbox, alert, lang)
+    groups = await asyncio.to_thread(audience_lines, responder, outbox, alert, lang)
     if groups:
         text = f"{groups}\n\n{text}"
     buttons = (
@@ -112,12 +123,11 @@ async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await send_reply(message, responder.notice("bc_audiences_no_text", lang))
             return
         alert = quick_alert(text, audiences=audiences)
-        context.bot_data.setdefault(DRAFTS, {})[alert.id] = alert
-        await send_reply(message, _preview(context, alert, lang))
+        await asyncio.to_thread(_outbox(context).keep_draft, alert)
+        await send_reply(message, await _preview(context, alert, lang))
         return
     alerts, errors = alert_files(_settings(context), responder)
-    outbox: Outbox = context.bot_data[OUTBOX]
-    waiting = [a for a in alerts if not a.expired() and outbox.status(a.id) is None]
+    waiting = [a for a in alerts if not a.expired() and not await _queued_before(context, a)]
     notes = "\n".join(errors)
     if not waiting:
         reply = responder.notice("bc_none", lang)
@@ -128,26 +138,30 @@ async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await send_reply(message, Reply(text, lang, ReplyKind.MENU, buttons=buttons))
 
 
+async def _queued_before(context: ContextTypes.DEFAULT_TYPE, alert: Alert) -> bool:
+    return await asyncio.to_thread(_outbox(context).status, alert.id) is not None
+
+
 async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or not isinstance(query.message, Message):
         return
     await query.answer()
     responder = responder_of(context)
-    lang = responder.language(user_language(update, context))
+    lang = responder.language(await user_language(update, context))
     parts = (query.data or "").split(":", 2)
     step = parts[1] if len(parts) > 1 else ""
     alert_id = parts[2] if len(parts) > 2 else ""
     if not is_admin(update, context, f"broadcast button {step}"):
         await send_reply(query.message, responder.notice("admin_refused", lang))
         return
-    alert = _find_alert(context, alert_id)
+    alert = await _find_alert(context, alert_id)
     if step == "cancel" or alert is None:
-        context.bot_data.setdefault(DRAFTS, {}).pop(alert_id, None)
+        await asyncio.to_thread(_outbox(context).drop_draft, alert_id)
         await send_reply(query.message, responder.notice("bc_cancelled", lang))
         return
     if step == "preview":
-        await send_reply(query.message, _preview(context, alert, lang))
+        await send_reply(query.message, await _preview(context, alert, lang))
         return
     if step != "send":
         return
@@ -158,8 +172,9 @@ async def on_broadcast_button(update: Update, context: ContextTypes.DEFAULT_TYPE
         )
         return
     user = update.effective_user
-    queued = context.bot_data[OUTBOX].enqueue(alert, started_by=user.id if user else None)
-    context.bot_data.setdefault(DRAFTS, {}).pop(alert_id, None)
+    outbox = _outbox(context)
+    queued = await asyncio.to_thread(outbox.enqueue, alert, user.id if user else None)
+    await asyncio.to_thread(outbox.drop_draft, alert_id)
     if queued is None:
         text = responder.ui("bc_already", lang, id=alert.id)
     else:
@@ -202,7 +217,11 @@ def start_sending(application: Application, alert_id: str) -> asyncio.Task | Non
         settings: Settings = data[SETTINGS]
         outbox: Outbox = data[OUTBOX]
         shared = _shared(application)
-        limiter = SharedRateLimiter(outbox.db, settings.broadcast_rate) if shared else None
+        limiter = (
+            await asyncio.to_thread(SharedRateLimiter, outbox.db, settings.broadcast_rate)
+            if shared
+            else None
+        )
         sender = BroadcastSender(
             application.bot,
             outbox,
@@ -225,7 +244,7 @@ def start_sending(application: Application, alert_id: str) -> asyncio.Task | Non
             report.failed,
             report.seconds,
         )
-        status = data[OUTBOX].status(alert_id)
+        status = await asyncio.to_thread(outbox.status, alert_id)
         if status is not None and status.started_by:
             responder: Responder = data[RESPONDER]
             text = report_text(responder, report, responder.default_lang)
@@ -244,7 +263,7 @@ async def resume_broadcasts(application: Application) -> None:
     """After a restart (or a crash), finish every broadcast that was still sending. With a
     shared database, keep looking: a broadcast another replica started is sent by this one
     too."""
-    for alert_id in application.bot_data[OUTBOX].unfinished():
+    for alert_id in await asyncio.to_thread(application.bot_data[OUTBOX].unfinished):
         log.info("resuming broadcast %s", alert_id)
         start_sending(application, alert_id)
     if _shared(application):

@@ -34,5 +34,5 @@ async def on_start_with_code(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if store is not None:
         await asyncio.to_thread(store.record, code)
     log.info("campaign link opened: %s", code)
-    lang = user_language(update, context) or ""
+    lang = await user_language(update, context) or ""
     await send_reply(message, campaign_greeting(responder, campaign, lang))

@@ -112,6 +112,7 @@ class QueuedDelivery:
         self._others_turn = False  # the last pass found another replica delivering
 
     # -- what a subclass provides ------------------------------------------------------------
+    # All but `deliver` query the database: they are only ever called in a thread.
 
     def queued(self) -> list[Any]:
         """Items waiting for the chat, oldest first; each has an `id`."""

@@ -4,6 +4,8 @@
   updates of one chat wait for each other (a resident's second question is answered second).
 * FloodGuard: a resident sending more than N messages within a window gets one short "please
   slow down" and then silence until the window has passed; everyone else is unaffected.
+* PreparedFilter: a filter whose answer is in the database (a resident writing a report),
+  looked up in a thread before the handlers are checked: no query runs on the event loop.
 """
 
 from __future__ import annotations
@@ -11,18 +13,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Update
-from telegram.ext import ApplicationHandlerStop, BaseUpdateProcessor, ContextTypes
+from telegram import Message, Update
+from telegram.ext import ApplicationHandlerStop, BaseUpdateProcessor, ContextTypes, filters
 
 from bot.privacy import LoggedId
 from bot.telegram.handlers import responder_of, send_reply, user_language
 
 log = logging.getLogger(__name__)
 FLOOD_GUARD = "flood_guard"  # bot_data key
+PREPARED = "prepared_filters"  # bot_data key: the PreparedFilters on_any_update looks up
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -99,8 +102,55 @@ class FloodGuard:
         self._swept_at = now
 
 
+class PreparedFilter(filters.MessageFilter):
+    """A filter whose answer is a database query. PTB checks filters synchronously, on the
+    event loop, where no query may run; so on_any_update looks the answer up first, in a
+    thread (`prepare`), and `filter` only reads it.
+
+    Answers are kept by message, the latest KEPT of them: a message is checked within its own
+    update, right after its lookup, and far fewer updates than that are handled at once."""
+
+    KEPT = 1024
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name)
+        self._answers: OrderedDict[tuple[int, int], bool] = OrderedDict()
+
+    def applies(self, message: Message) -> bool:
+        """Whether the question arises at all, without the database; if not, the answer is no."""
+        return True
+
+    def look_up(self, message: Message) -> bool:
+        """The answer, from the database (in a thread)."""
+        raise NotImplementedError
+
+    async def prepare(self, message: Message) -> None:
+        if not self.applies(message):
+            return
+        answer = await asyncio.to_thread(self.look_up, message)
+        key = (message.chat.id, message.message_id)
+        self._answers[key] = answer
+        self._answers.move_to_end(key)
+        if len(self._answers) > self.KEPT:
+            self._answers.popitem(last=False)
+
+    def filter(self, message: Message) -> bool:
+        return self.applies(message) and self._answers.get(
+            (message.chat.id, message.message_id), False
+        )
+
+
 async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs before every other handler (group -1); stops the flood's updates there."""
+    """Runs before every other handler (group -1): stops the flood's updates there, and looks
+    up what the PreparedFilters of the next groups will ask about a new message."""
+    await _control_flood(update, context)
+    prepared: tuple[PreparedFilter, ...] = context.bot_data.get(PREPARED, ())
+    if update.message is not None and prepared:
+        await asyncio.gather(*(f.prepare(update.message) for f in prepared))
+
+
+async def _control_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Raises ApplicationHandlerStop for a resident over the limit (told so once)."""
     user = update.effective_user
     guard: FloodGuard | None = context.bot_data.get(FLOOD_GUARD)
     if user is None or guard is None or user.is_bot:
@@ -112,7 +162,7 @@ async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         log.warning("flood control: user %s is over the limit", LoggedId(user.id))
         message = update.effective_message
         if message is not None:
-            lang = user_language(update, context) or ""
+            lang = await user_language(update, context) or ""
             await send_reply(message, responder_of(context).notice("flood_notice", lang))
     if update.callback_query is not None:
         await update.callback_query.answer()  # stop the button's spinner, nothing more

@@ -58,10 +58,12 @@ def conversations_of(context: ContextTypes.DEFAULT_TYPE) -> SqliteConversationSt
 COUNTY_OF_AREA = {"bt": "baoting", "qz": "qiongzhong"}  # content/areas.yaml id prefixes
 
 
-def resident_county(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+async def resident_county(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """The county of the township this chat chose for alerts, if any."""
     store, chat = context.bot_data.get("subscriptions"), update.effective_chat  # SUBSCRIPTIONS
-    subscription = store.get(chat.id) if store is not None and chat is not None else None
+    if store is None or chat is None:
+        return None
+    subscription = await asyncio.to_thread(store.get, chat.id)
     area = getattr(subscription, "area", None) or ""
     return COUNTY_OF_AREA.get(area.partition(".")[0])
 
@@ -89,12 +91,13 @@ async def save_conversation(
         await asyncio.to_thread(store.put, chat.id, user.id if user else chat.id, state)
 
 
-def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+async def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
     """The resident's chosen language, else what their Telegram app is set to."""
     user = update.effective_user
     if user is None:
         return None
-    return store_of(context).get_language(user.id) or user.language_code
+    chosen = await asyncio.to_thread(store_of(context).get_language, user.id)
+    return chosen or user.language_code
 
 
 SEND_ATTEMPTS = 3
@@ -161,22 +164,22 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if message is None or not message.text:
         return
     name = message.text.split()[0].lstrip("/").split("@")[0].lower()
-    lang = user_language(update, context) or ""
+    lang = await user_language(update, context) or ""
     if name == "lang":
-        reply = _switch_language(update, context, " ".join(context.args or ()), lang)
+        reply = await _switch_language(update, context, " ".join(context.args or ()), lang)
     else:
         reply = responder_of(context).command(name, lang)
     if reply is not None:
         await send_reply(message, reply, quote=_is_group(update))
 
 
-def _switch_language(
+async def _switch_language(
     update: Update, context: ContextTypes.DEFAULT_TYPE, argument: str, lang: str
 ) -> Reply:
     """/lang, /lang en, /lang xx: the buttons, a switch, or the unknown code named."""
     chosen, reply = lang_command(responder_of(context), argument, lang)
     if chosen is not None and update.effective_user is not None:
-        store_of(context).set_language(update.effective_user.id, chosen)
+        await asyncio.to_thread(store_of(context).set_language, update.effective_user.id, chosen)
     return reply
 
 
@@ -190,7 +193,8 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     for_us = addressee.lower() == (context.bot.username or "").lower()
     if not for_us and (addressee or _is_group(update)):
         return
-    reply = unknown_command(responder_of(context), command, user_language(update, context) or "")
+    lang = await user_language(update, context) or ""
+    reply = unknown_command(responder_of(context), command, lang)
     await send_reply(message, reply, quote=_is_group(update))
 
 
@@ -203,7 +207,7 @@ async def reply_private_only(
     message, chat = update.effective_message, update.effective_chat
     if message is None or chat is None or chat.type == ChatType.PRIVATE:
         return False
-    lang = user_language(update, context) or ""
+    lang = await user_language(update, context) or ""
     reply = responder_of(context).notice(text_key, lang)
     await send_reply(message, reply, quote=True)
     return True
@@ -233,7 +237,9 @@ async def answer_text(
     responder = responder_of(context)
     state = await load_conversation(update, context)
     turn = Turn(
-        text, lang_hint=user_language(update, context), county=resident_county(update, context)
+        text,
+        lang_hint=await user_language(update, context),
+        county=await resident_county(update, context),
     )
     exchange = responder.converse(state, turn, conversation_clock(context))
     reply = exchange.reply
@@ -278,7 +284,7 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if message.caption and message.caption.strip():
         await answer_text(update, context, message, message.caption)
         return
-    lang = user_language(update, context) or ""
+    lang = await user_language(update, context) or ""
     if message.voice or message.audio or message.video_note:
         reply = unread_media_reply(responder_of(context), "voice", lang)
     elif message.photo or ((message.document and message.document.mime_type) or "").startswith(
@@ -297,11 +303,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Answer first: Telegram shows a spinner on the button until the query is answered.
     await query.answer()
     action = query.data or ""
-    lang = user_language(update, context) or ""
+    lang = await user_language(update, context) or ""
     if action.startswith("lang:") and update.effective_user is not None:
         lang = action.partition(":")[2]
         if lang in ("zh", "en"):
-            store_of(context).set_language(update.effective_user.id, lang)
+            await asyncio.to_thread(store_of(context).set_language, update.effective_user.id, lang)
     kind, _, target = action.partition(":")
     action_of_intent = intent_actions(context).get(target) if kind == "intent" else None
     if action_of_intent is not None and isinstance(query.message, Message):
@@ -349,7 +355,7 @@ async def on_feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     _, _, rest = (query.data or "").partition(":")
     vote, _, intent = rest.partition(":")
-    responder, lang = responder_of(context), user_language(update, context) or ""
+    responder, lang = responder_of(context), await user_language(update, context) or ""
     store = context.bot_data.get(FEEDBACK)
     if store is not None and vote in ("up", "down") and intent in responder.content.intents:
         await asyncio.to_thread(store.count, intent, vote == "up")
@@ -373,7 +379,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(update, Update) or update.effective_message is None:
         return
     try:
-        reply = responder_of(context).notice("error", user_language(update, context) or "")
+        lang = await user_language(update, context) or ""
+        reply = responder_of(context).notice("error", lang)
         await send_reply(update.effective_message, reply)
     except Exception:  # the error reply itself failed (e.g. Telegram is down): log only
         log.warning("could not send the error reply", exc_info=True)

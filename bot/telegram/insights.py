@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from telegram import Update
@@ -27,11 +28,11 @@ async def on_insights(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     argument = (message.text or "").partition(" ")[2].strip()
     days = ascii_whole_number(argument) or DEFAULT_DAYS
     days = min(days, MAX_SUMMARY_DAYS)  # more than kept anyway; the reply names the days
-    summary = context.bot_data[INSIGHTS].summary(days)
+    summary = await asyncio.to_thread(context.bot_data[INSIGHTS].summary, days)
     visits = context.bot_data.get(CAMPAIGNS)
     if visits is not None:
-        summary = replace(summary, campaigns=visits.summary(days))
+        summary = replace(summary, campaigns=await asyncio.to_thread(visits.summary, days))
     feedback = context.bot_data.get(FEEDBACK)
-    votes = feedback.summary(days) if feedback is not None else None
+    votes = await asyncio.to_thread(feedback.summary, days) if feedback is not None else None
     text = insights_text(responder_of(context), summary, lang, votes)
     await send_reply(message, Reply(text, lang, ReplyKind.NOTICE))

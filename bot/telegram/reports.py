@@ -2,8 +2,8 @@
 of the report conversation, /cancel and /myreports.
 
 The conversation itself is `bot.core.report_flow`; this module turns messages and buttons
-into its inputs and stores the draft after every step in SQLite, so a restart (or a crash)
-continues where the resident stopped.
+into its inputs and stores the draft after every step in the database, so a restart (or a
+crash) continues where the resident stopped. Every store call runs in a thread.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes, filters
+from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.core.report_flow import (
@@ -29,6 +29,7 @@ from bot.core.report_flow import (
 from bot.core.report_replies import report_list
 from bot.store.reports import ReportStore
 from bot.telegram.admin import SETTINGS
+from bot.telegram.flow import PreparedFilter
 from bot.telegram.handlers import (
     intent_actions,
     on_text,
@@ -42,25 +43,27 @@ from bot.telegram.review import deliver_now, flow_of, reports_of
 log = logging.getLogger(__name__)
 
 
-class OpenReport(filters.MessageFilter):
+class OpenReport(PreparedFilter):
     """Private messages from a resident who is writing a report: they belong to the report,
-    not to the question answering. Checked on every private message: one SQLite key lookup."""
+    not to the question answering. Looked up for every private message: one key lookup."""
 
     def __init__(self, store: ReportStore) -> None:
         super().__init__(name="OpenReport")
         self.store = store
 
-    def filter(self, message: Message) -> bool:
-        if message.chat.type != ChatType.PRIVATE or message.from_user is None:
-            return False
-        draft = self.store.draft(message.from_user.id)
+    def applies(self, message: Message) -> bool:
+        return message.chat.type == ChatType.PRIVATE and message.from_user is not None
+
+    def look_up(self, message: Message) -> bool:
+        draft = self.store.draft(message.from_user.id) if message.from_user else None
         return draft is not None and not draft.expired(time.time())
 
 
-def _over_daily_limit(context: ContextTypes.DEFAULT_TYPE, user_id: int, now: float) -> bool:
+async def _over_daily_limit(context: ContextTypes.DEFAULT_TYPE, user_id: int, now: float) -> bool:
     """Calendar days in the counties, as residents count them."""
     limit = context.bot_data[SETTINGS].report_daily_limit
-    return reports_of(context).submitted_on(user_id, china_day(now)) >= limit
+    submitted = await asyncio.to_thread(reports_of(context).submitted_on, user_id, china_day(now))
+    return submitted >= limit
 
 
 async def _limit_notice(message: Message, flow: ReportFlow, lang: str, settings: Settings) -> None:
@@ -77,7 +80,7 @@ async def start_report(
     if user is None or chat is None:
         return
     settings: Settings = context.bot_data[SETTINGS]
-    flow, lang = flow_of(context), user_language(update, context) or ""
+    flow, lang = flow_of(context), await user_language(update, context) or ""
     if settings.review_chat is None:
         # Nobody would read a report: the channels that do exist, named.
         await send_reply(message, responder_of(context).notice("report_no_review_chat", lang))
@@ -90,16 +93,16 @@ async def start_report(
     if await reply_private_only(update, context, "report_private_only"):
         return
     store, now = reports_of(context), time.time()
-    draft = store.draft(user.id)
+    draft = await asyncio.to_thread(store.draft, user.id)
     if draft is not None and not draft.expired(now):  # carry on where they stopped
         await send_reply(message, flow.prompt(draft))
         return
-    if _over_daily_limit(context, user.id, now):
+    if await _over_daily_limit(context, user.id, now):
         await _limit_notice(message, flow, lang, settings)
         return
-    step = flow.start(lang, store.has_consented(user.id), now)
+    step = flow.start(lang, await asyncio.to_thread(store.has_consented, user.id), now)
     if step.draft is not None and step.reply is not None:
-        store.save_draft(user.id, step.draft)
+        await asyncio.to_thread(store.save_draft, user.id, step.draft)
         await send_reply(message, step.reply)
 
 
@@ -116,16 +119,18 @@ async def start_report_with_photo(
     if settings.review_chat is None or kind not in responder_of(context).content.report_kinds:
         return False
     store, flow, now = reports_of(context), flow_of(context), time.time()
-    if _over_daily_limit(context, user.id, now):
+    if await _over_daily_limit(context, user.id, now):
         return False
     event = _report_input(message)
     if event.media is None:
         return False
-    lang = user_language(update, context) or ""
-    step = flow.start_with_media(lang, store.has_consented(user.id), now, kind, event.media)
+    lang = await user_language(update, context) or ""
+    consented = await asyncio.to_thread(store.has_consented, user.id)
+    step = flow.start_with_media(lang, consented, now, kind, event.media)
     if step.draft is None or step.reply is None:
         return False
-    store.save_draft(user.id, replace(step.draft, last_message_id=message.message_id))
+    draft = replace(step.draft, last_message_id=message.message_id)
+    await asyncio.to_thread(store.save_draft, user.id, draft)
     await send_reply(message, step.reply)
     return True
 
@@ -156,7 +161,7 @@ async def on_report_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    draft = reports_of(context).draft(user.id)
+    draft = await asyncio.to_thread(reports_of(context).draft, user.id)
     if draft is None or message.message_id <= draft.last_message_id:
         return  # no report, or a message Telegram delivered twice: applied already
     draft = replace(draft, last_message_id=message.message_id)
@@ -167,7 +172,7 @@ async def on_report_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     ):
         # Nothing is entered yet and they asked something else: answer that instead of
         # holding them in the report (they can send /report again at any time).
-        reports_of(context).drop_draft(user.id)
+        await asyncio.to_thread(reports_of(context).drop_draft, user.id)
         await on_text(update, context)
         return
     await _advance(update, context, message, draft, _report_input(message))
@@ -183,9 +188,9 @@ async def on_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if query is None or user is None or not isinstance(query.message, Message):
         return
     await query.answer()
-    draft = reports_of(context).draft(user.id)
+    draft = await asyncio.to_thread(reports_of(context).draft, user.id)
     if draft is None or draft.expired(time.time()):
-        lang = user_language(update, context) or ""
+        lang = await user_language(update, context) or ""
         await send_reply(query.message, flow_of(context).notice("report_stale_button", lang))
         return
     await _advance(update, context, query.message, draft, ReportInput(action=query.data))
@@ -204,14 +209,15 @@ async def _advance(
     store, flow, now = reports_of(context), flow_of(context), time.time()
     step = flow.advance(draft, event, now)
     if step.draft is None:  # cancelled
-        store.drop_draft(user.id)
+        await asyncio.to_thread(store.drop_draft, user.id)
     elif step.submit:
         await _submit(context, message, user.id, chat.id, step.draft, now)
         return
     else:
         if draft.step is Step.PRIVACY and step.draft.step is not Step.PRIVACY:
-            store.consent(user.id)  # the notice is shown once, before the first report
-        store.save_draft(user.id, step.draft)
+            # the notice is shown once, before the first report
+            await asyncio.to_thread(store.consent, user.id)
+        await asyncio.to_thread(store.save_draft, user.id, step.draft)
         if message.media_group_id and len(step.draft.media) > len(draft.media):
             _acknowledge_album(context, message, user.id)
             return
@@ -233,7 +239,7 @@ def _acknowledge_album(context: ContextTypes.DEFAULT_TYPE, message: Message, use
     async def acknowledge() -> None:
         await asyncio.sleep(ALBUM_QUIET)
         pending.pop(user_id, None)
-        draft = reports_of(context).draft(user_id)
+        draft = await asyncio.to_thread(reports_of(context).draft, user_id)
         if draft is not None and draft.step is Step.MEDIA:
             await send_reply(message, flow_of(context).prompt(draft))
 
@@ -249,11 +255,11 @@ async def _submit(
     now: float,
 ) -> None:
     store, flow = reports_of(context), flow_of(context)
-    if _over_daily_limit(context, user_id, now):  # reports sent since this one began
-        store.drop_draft(user_id)
+    if await _over_daily_limit(context, user_id, now):  # reports sent since this one began
+        await asyncio.to_thread(store.drop_draft, user_id)
         await _limit_notice(message, flow, draft.lang, context.bot_data[SETTINGS])
         return
-    report = store.submit(user_id, chat_id, draft, now)
+    report = await asyncio.to_thread(store.submit, user_id, chat_id, draft, now)
     log.info("report %s submitted (kind %s, %d media)", report.id, report.kind, len(report.media))
     await send_reply(
         message, flow.notice("report_submitted", draft.lang, reference=report.reference)
@@ -266,9 +272,10 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None:
         return
     store = reports_of(context)
-    draft = store.draft(user.id)
-    lang = draft.lang if draft else user_language(update, context) or ""
-    key = "report_cancelled" if store.drop_draft(user.id) else "report_nothing_to_cancel"
+    draft = await asyncio.to_thread(store.draft, user.id)
+    lang = draft.lang if draft else await user_language(update, context) or ""
+    dropped = await asyncio.to_thread(store.drop_draft, user.id)
+    key = "report_cancelled" if dropped else "report_nothing_to_cancel"
     await send_reply(message, flow_of(context).notice(key, lang))
 
 
@@ -276,8 +283,8 @@ async def on_myreports(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or await reply_private_only(update, context):
         return
-    lang = user_language(update, context) or ""
-    reports = reports_of(context).for_user(user.id)
+    lang = await user_language(update, context) or ""
+    reports = await asyncio.to_thread(reports_of(context).for_user, user.id)
     await send_reply(message, report_list(flow_of(context), reports, lang))
 
 

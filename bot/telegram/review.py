@@ -203,14 +203,14 @@ async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     verdict, _, number = (query.data or "").removeprefix(REVIEW_ACTION).partition(":")
     store = reports_of(context)
     report_id = ascii_whole_number(number)  # int() would also read a forged "١" or "²"
-    report = store.get(report_id) if report_id is not None else None
+    report = await asyncio.to_thread(store.get, report_id) if report_id is not None else None
     if report is None or verdict not in ("accept", "reject"):
         await query.answer(flow.responder.ui("review_gone", lang), show_alert=True)
         return
     status = "accepted" if verdict == "accept" else "rejected"
-    decided = store.decide(report.id, status, user.full_name, time.time())
+    decided = await asyncio.to_thread(store.decide, report.id, status, user.full_name, time.time())
     if decided is None:
-        current = store.get(report.id) or report
+        current = await asyncio.to_thread(store.get, report.id) or report
         name = status_name(flow, current.status, lang)
         await query.answer(flow.responder.ui("review_already", lang, status=name), show_alert=True)
         return
@@ -271,7 +271,7 @@ async def on_pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if not is_reviewer(update, context, "/pending"):
         await send_reply(message, flow.notice("reviewer_refused", lang))
         return
-    reports = reports_of(context).awaiting_decision(PENDING_SHOWN)
+    reports = await asyncio.to_thread(reports_of(context).awaiting_decision, PENDING_SHOWN)
     await send_reply(message, awaiting_list(flow, reports, settings.review_chat, lang))
 
 
@@ -285,7 +285,7 @@ async def forget_reports(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> No
     """Delete the resident's reports; remove their review copies unless the bureau keeps them
     (ANTIFRAUD_REVIEW_KEEP=accepted keeps the copies of accepted reports)."""
     settings: Settings = context.bot_data[SETTINGS]
-    removed = reports_of(context).forget_user(user_id)
+    removed = await asyncio.to_thread(reports_of(context).forget_user, user_id)
     if settings.review_chat is None:
         return
     for report in removed:

@@ -5,6 +5,7 @@ Nothing of the checked text is logged: only the risk and the ids of the flags fo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import OrderedDict
@@ -55,7 +56,7 @@ async def reply_with_check(
         result.risk,
         ",".join(f.id for f in result.flags) or "-",
     )
-    reply = check_reply(responder_of(context), result, user_language(update, context) or "")
+    reply = check_reply(responder_of(context), result, await user_language(update, context) or "")
     await send_reply(message, reply)
 
 
@@ -78,7 +79,9 @@ async def on_forward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     text = _message_text(message)
     if not text.strip():
-        reply = responder_of(context).notice("check_usage", user_language(update, context) or "")
+        reply = responder_of(context).notice(
+            "check_usage", await user_language(update, context) or ""
+        )
         await send_reply(message, reply)
         return
     await check_and_reply(update, context, message, text)
@@ -96,7 +99,9 @@ async def on_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         text = _message_text(replied).strip()
     if not text:
-        reply = responder_of(context).notice("check_usage", user_language(update, context) or "")
+        reply = responder_of(context).notice(
+            "check_usage", await user_language(update, context) or ""
+        )
         await send_reply(message, reply)
         return
     await check_and_reply(update, context, message, text)
@@ -129,7 +134,7 @@ async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if message is None or chat is None or chat.type == ChatType.PRIVATE:
         return
     guard: SqliteGuardStore = context.bot_data[GUARD]
-    if not guard.enabled(chat.id):
+    if not await asyncio.to_thread(guard.enabled, chat.id):
         return
     if handlers.addressed_text(message, context.bot.username) is not None:
         return  # a question to the bot: answered by the ordinary handler, not warned about
@@ -151,7 +156,7 @@ async def on_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or chat is None or user is None:
         return
     responder = responder_of(context)
-    lang = responder.language(user_language(update, context))
+    lang = responder.language(await user_language(update, context))
     if chat.type == ChatType.PRIVATE:
         await send_reply(message, responder.notice("guard_groups_only", lang))
         return
@@ -161,5 +166,5 @@ async def on_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send_reply(message, responder.notice("guard_admin_only", lang), quote=True)
         return
     enabled = (message.text or "").partition(" ")[2].strip().lower() not in ("off", "关", "关闭")
-    context.bot_data[GUARD].set_enabled(chat.id, enabled)
+    await asyncio.to_thread(context.bot_data[GUARD].set_enabled, chat.id, enabled)
     await send_reply(message, responder.notice("guard_on" if enabled else "guard_off", lang))

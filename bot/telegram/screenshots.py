@@ -69,15 +69,16 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     kind = report_kind_of_caption(responder_of(context), caption) if caption else None
     if kind is not None and await reports.start_report_with_photo(update, context, message, kind):
         return  # "这个人骑摩托车不戴头盔": a report, with this photo in it
-    if caption and _caption_acts(update, context, caption):
+    if caption and await _caption_acts(update, context, caption):
         await handlers.answer_text(update, context, message, caption)
         return
     if not await check_picture(update, context, message, message):
         await handlers.on_non_text(update, context)  # image checking is off: today's hint
 
 
-def _caption_acts(update: Update, context: ContextTypes.DEFAULT_TYPE, caption: str) -> bool:
-    reply = responder_of(context).respond(Turn(caption, lang_hint=user_language(update, context)))
+async def _caption_acts(update: Update, context: ContextTypes.DEFAULT_TYPE, caption: str) -> bool:
+    lang_hint = await user_language(update, context)
+    reply = responder_of(context).respond(Turn(caption, lang_hint=lang_hint))
     return reply.kind is ReplyKind.ANSWER and reply.intent in intent_actions(context)
 
 
@@ -91,7 +92,7 @@ async def check_picture(
         return False
     file_id, file_size = found
     settings: Settings = context.bot_data[SETTINGS]
-    responder, lang = responder_of(context), user_language(update, context) or ""
+    responder, lang = responder_of(context), await user_language(update, context) or ""
     if file_size is not None and file_size > settings.ocr_max_mb * MB:
         await send_reply(reply_to, _too_big(context, lang))
         return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 
@@ -54,7 +55,7 @@ async def _may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> boo
 async def _refuse_non_admin(
     update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message
 ) -> None:
-    lang = user_language(update, context) or ""
+    lang = await user_language(update, context) or ""
     await send_reply(message, responder_of(context).notice("sub_admin_only", lang), quote=True)
 
 
@@ -66,14 +67,15 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, message:
         await _refuse_non_admin(update, context, message)
         return
     responder = responder_of(context)
-    lang = responder.language(user_language(update, context))
-    subscription = subscriptions_of(context).subscribe(chat.id, user.id, lang)
+    lang = responder.language(await user_language(update, context))
+    store = subscriptions_of(context)
+    subscription = await asyncio.to_thread(store.subscribe, chat.id, user.id, lang)
     # Subscribing by words: the township they name, or the question which one.
     words = "" if (message.text or "").startswith("/") else message.text or ""
     area = township_named(responder, words) if words else None
     if area is not None:
-        subscriptions_of(context).set_area(chat.id, area)
-        subscription = subscriptions_of(context).get(chat.id) or subscription
+        await asyncio.to_thread(store.set_area, chat.id, area)
+        subscription = await asyncio.to_thread(store.get, chat.id) or subscription
     if area is None and words and asks_for_own_township(responder, words):
         # "我们镇上的": subscribed, and the one question left, in one message
         text = f"{responder.ui('sub_done', lang)}\n{responder.ui('sub_which_township', lang)}"
@@ -92,8 +94,8 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE, messag
     if not await _may_manage(update, context):
         await _refuse_non_admin(update, context, message)
         return
-    removed = subscriptions_of(context).unsubscribe(chat.id)
-    lang = user_language(update, context) or ""
+    removed = await asyncio.to_thread(subscriptions_of(context).unsubscribe, chat.id)
+    lang = await user_language(update, context) or ""
     key = "sub_removed" if removed else "sub_none"
     await send_reply(message, responder_of(context).notice(key, lang))
 
@@ -106,8 +108,8 @@ async def confirm_unsubscribe(
     if chat is None:
         return
     responder = responder_of(context)
-    lang = responder.language(user_language(update, context))
-    if subscriptions_of(context).get(chat.id) is None:
+    lang = responder.language(await user_language(update, context))
+    if await asyncio.to_thread(subscriptions_of(context).get, chat.id) is None:
         await send_reply(message, responder.notice("sub_none", lang))
         return
     buttons = (
@@ -132,14 +134,15 @@ async def on_mysettings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None or await reply_private_only(update, context):
         return
-    reply = stored_data(
-        responder_of(context),
-        store_of(context).get_language(user.id),
-        subscriptions_of(context).get(chat.id),
-        reports_of(context).count(user.id),
-        user_language(update, context) or "",
-        context.bot_data[SUGGESTIONS].count(user.id) if SUGGESTIONS in context.bot_data else 0,
+    language = await asyncio.to_thread(store_of(context).get_language, user.id)
+    subscription = await asyncio.to_thread(subscriptions_of(context).get, chat.id)
+    reports = await asyncio.to_thread(reports_of(context).count, user.id)
+    suggestions = context.bot_data.get(SUGGESTIONS)
+    suggested = (
+        await asyncio.to_thread(suggestions.count, user.id) if suggestions is not None else 0
     )
+    lang = language or user.language_code or ""  # what user_language says, without a lookup
+    reply = stored_data(responder_of(context), language, subscription, reports, lang, suggested)
     await send_reply(message, reply)
 
 
@@ -147,12 +150,12 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    lang = user_language(update, context) or ""
-    subscriptions_of(context).forget_user(user.id)
-    store_of(context).forget(user.id)
+    lang = await user_language(update, context) or ""
+    await asyncio.to_thread(subscriptions_of(context).forget_user, user.id)
+    await asyncio.to_thread(store_of(context).forget, user.id)
     conversations = conversations_of(context)
     if conversations is not None:
-        conversations.forget_user(user.id)
+        await asyncio.to_thread(conversations.forget_user, user.id)
     await forget_reports(context, user.id)
     await forget_suggestions(context, user.id)
     log.info("a resident asked to be forgotten; their data was deleted")
@@ -167,7 +170,7 @@ async def on_subscription_button(update: Update, context: ContextTypes.DEFAULT_T
     if not await _may_manage(update, context):
         return
     responder, store = responder_of(context), subscriptions_of(context)
-    lang = responder.language(user_language(update, context))
+    lang = responder.language(await user_language(update, context))
     _, _, action = (query.data or "").partition(":")
     if action == "off":
         await unsubscribe(update, context, query.message)
@@ -184,23 +187,24 @@ async def on_subscription_button(update: Update, context: ContextTypes.DEFAULT_T
             return
         await send_reply(query.message, menu)
         return
-    subscription = store.get(chat.id)
+    subscription = await asyncio.to_thread(store.get, chat.id)
     if subscription is None:
         await send_reply(query.message, responder.notice("sub_none", lang))
         return
     kind, _, value = action.partition(":")
     if action == "audiences" or kind == "aud":
         if value in responder.content.audiences:  # a stale or forged id changes nothing
-            store.set_audiences(chat.id, tuple(set(subscription.audiences) ^ {value}))
-            subscription = store.get(chat.id) or subscription
+            audiences = tuple(set(subscription.audiences) ^ {value})
+            await asyncio.to_thread(store.set_audiences, chat.id, audiences)
+            subscription = await asyncio.to_thread(store.get, chat.id) or subscription
         await send_reply(query.message, audience_menu(responder, subscription, lang))
         return
     if kind == "topic" and value in TOPICS:
         topics = set(subscription.topics) ^ {value}
         if topics:  # keep at least one topic: unsubscribing is its own button
-            store.set_topics(chat.id, tuple(topics))
+            await asyncio.to_thread(store.set_topics, chat.id, tuple(topics))
     elif kind == "area" and (value == "all" or value in responder.content.areas):
-        store.set_area(chat.id, None if value == "all" else value)
-    updated = store.get(chat.id)
+        await asyncio.to_thread(store.set_area, chat.id, None if value == "all" else value)
+    updated = await asyncio.to_thread(store.get, chat.id)
     if updated is not None:
         await send_reply(query.message, subscription_status(responder, updated, lang))

@@ -30,6 +30,7 @@ from bot.numbers import ascii_whole_number
 from bot.store.suggestions import SuggestionStore
 from bot.telegram.admin import SETTINGS, is_reviewer
 from bot.telegram.delivery import QueuedDelivery, delete_messages
+from bot.telegram.flow import PreparedFilter
 from bot.telegram.handlers import (
     RESPONDER,
     resident_county,
@@ -103,28 +104,36 @@ class SuggestionDelivery(QueuedDelivery):
 # -- the resident's side ---------------------------------------------------------------------
 
 
-class WaitingForSuggestion(filters.MessageFilter):
+async def _submitted_today(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> int:
+    day = china_day(time.time())
+    return await asyncio.to_thread(suggestions_of(context).submitted_on, user_id, day)
+
+
+class WaitingForSuggestion(PreparedFilter):
     """Private messages from a resident the bot asked for their suggestion: the next one is
-    it (or the wrong kind of message, told so). One SQLite key lookup per private message."""
+    it (or the wrong kind of message, told so). One key lookup per private message."""
 
     def __init__(self, store: SuggestionStore) -> None:
         super().__init__(name="WaitingForSuggestion")
         self.store = store
 
-    def filter(self, message: Message) -> bool:
-        if message.chat.type != ChatType.PRIVATE or message.from_user is None:
-            return False
-        return self.store.is_waiting(message.from_user.id, time.time())
+    def applies(self, message: Message) -> bool:
+        return message.chat.type == ChatType.PRIVATE and message.from_user is not None
+
+    def look_up(self, message: Message) -> bool:
+        user = message.from_user
+        return user is not None and self.store.is_waiting(user.id, time.time())
 
 
-def _lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    return responder_of(context).language(user_language(update, context))
+async def _lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    return responder_of(context).language(await user_language(update, context))
 
 
 async def _refused(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
     """Say so, and True, when no suggestion can be taken now: off, in a group, or today's
     limit reached."""
-    responder, settings, lang = responder_of(context), _settings(context), _lang(update, context)
+    responder, settings = responder_of(context), _settings(context)
+    lang = await _lang(update, context)
     user, chat = update.effective_user, update.effective_chat
     if settings.suggestions_chat is None:
         await send_reply(message, responder.notice("suggest_off", lang, with_menu=True))
@@ -132,9 +141,7 @@ async def _refused(update: Update, context: ContextTypes.DEFAULT_TYPE, message: 
     if chat is None or user is None or chat.type != ChatType.PRIVATE:
         await send_reply(message, responder.notice("suggest_private_only", lang), quote=True)
         return True
-    if suggestions_of(context).submitted_on(user.id, china_day(time.time())) >= (
-        settings.suggestion_daily_limit
-    ):
+    if await _submitted_today(context, user.id) >= settings.suggestion_daily_limit:
         text = responder.ui("suggest_limit", lang, limit=settings.suggestion_daily_limit)
         await send_reply(message, Reply(text, lang, ReplyKind.NOTICE))
         return True
@@ -148,9 +155,9 @@ async def ask_for_suggestion(
     user = update.effective_user
     if user is None or await _refused(update, context, message):
         return
-    suggestions_of(context).start_waiting(user.id, time.time())
+    await asyncio.to_thread(suggestions_of(context).start_waiting, user.id, time.time())
     reply = replies.prompt(
-        responder_of(context), _lang(update, context), _settings(context).suggestion_days
+        responder_of(context), await _lang(update, context), _settings(context).suggestion_days
     )
     await send_reply(message, reply)
 
@@ -175,7 +182,7 @@ async def on_suggestion_message(update: Update, context: ContextTypes.DEFAULT_TY
         return
     text = message.text or message.caption or ""
     if not text.strip() or message.text is None:
-        lang = _lang(update, context)
+        lang = await _lang(update, context)
         await send_reply(message, responder_of(context).notice("suggest_text_only", lang))
         return
     await _take(update, context, message, text)
@@ -187,7 +194,8 @@ async def _take(
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
-    responder, settings, lang = responder_of(context), _settings(context), _lang(update, context)
+    responder, settings = responder_of(context), _settings(context)
+    lang = await _lang(update, context)
     cleaned = replies.clean_suggestion(text)
     if not cleaned:
         await send_reply(message, responder.notice("suggest_text_only", lang))
@@ -199,8 +207,9 @@ async def _take(
         await send_reply(message, Reply(too_long, lang, ReplyKind.NOTICE))
         return
     store = suggestions_of(context)
-    if store.submitted_on(user.id, china_day(time.time())) >= settings.suggestion_daily_limit:
-        store.stop_waiting(user.id)  # waited since before the limit was reached
+    if await _submitted_today(context, user.id) >= settings.suggestion_daily_limit:
+        # waited since before the limit was reached
+        await asyncio.to_thread(store.stop_waiting, user.id)
         await _refused(update, context, message)
         return
     suggestion = await asyncio.to_thread(store.submit, user.id, chat.id, lang, cleaned, time.time())
@@ -218,8 +227,8 @@ async def on_moving_on(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     on, so their next message is a question again, not a suggestion sent by mistake."""
     user = update.effective_user
     store = context.bot_data.get(SUGGESTIONS)
-    if user is not None and store is not None and store.is_waiting(user.id, time.time()):
-        store.stop_waiting(user.id)
+    if user is not None and store is not None:
+        await asyncio.to_thread(store.stop_waiting, user.id)
 
 
 MOVING_ON = (  # what on_moving_on listens to: commands but these, buttons but ours
@@ -233,8 +242,8 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    suggestions_of(context).stop_waiting(user.id)
-    lang = _lang(update, context)
+    await asyncio.to_thread(suggestions_of(context).stop_waiting, user.id)
+    lang = await _lang(update, context)
     await send_reply(message, responder_of(context).notice("suggest_cancelled", lang))
 
 
@@ -242,12 +251,12 @@ async def on_mysuggestions(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return
-    lang = _lang(update, context)
+    lang = await _lang(update, context)
     if chat.type != ChatType.PRIVATE:
         reply = responder_of(context).notice("personal_private_only", lang)
         await send_reply(message, reply, quote=True)
         return
-    mine = suggestions_of(context).for_user(user.id, MY_SUGGESTIONS_SHOWN)
+    mine = await asyncio.to_thread(suggestions_of(context).for_user, user.id, MY_SUGGESTIONS_SHOWN)
     await send_reply(message, replies.my_suggestions(responder_of(context), mine, lang))
 
 
@@ -258,7 +267,7 @@ async def forget_suggestions(context: ContextTypes.DEFAULT_TYPE, user_id: int) -
     store = context.bot_data.get(SUGGESTIONS)
     if store is None:
         return
-    removed = store.forget_user(user_id)
+    removed = await asyncio.to_thread(store.forget_user, user_id)
     chat = _settings(context).suggestions_chat
     if chat is None:
         return
@@ -274,20 +283,22 @@ async def forget_suggestions(context: ContextTypes.DEFAULT_TYPE, user_id: int) -
 # -- the officers' side ----------------------------------------------------------------------
 
 
-class ReplyToSuggestion(filters.MessageFilter):
+class ReplyToSuggestion(PreparedFilter):
     """A message in the suggestions chat that replies to the bot's message of a suggestion."""
 
     def __init__(self, store: SuggestionStore, chat_id: int) -> None:
         super().__init__(name="ReplyToSuggestion")
         self.store, self.chat_id = store, chat_id
 
-    def filter(self, message: Message) -> bool:
+    def applies(self, message: Message) -> bool:
         replied = message.reply_to_message
         if message.chat.id != self.chat_id or replied is None or replied.from_user is None:
             return False
-        if not replied.from_user.is_bot:
-            return False
-        return self.store.by_bureau_message(replied.message_id) is not None
+        return replied.from_user.is_bot
+
+    def look_up(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        return replied is not None and self.store.by_bureau_message(replied.message_id) is not None
 
 
 async def on_officer_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -300,7 +311,8 @@ async def on_officer_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await send_reply(message, responder.notice("bureau_not_officer", lang), quote=True)
         return
     store = suggestions_of(context)
-    suggestion = store.by_bureau_message(message.reply_to_message.message_id)
+    replied_to = message.reply_to_message.message_id
+    suggestion = await asyncio.to_thread(store.by_bureau_message, replied_to)
     if suggestion is None:  # forgotten in between
         await send_reply(message, responder.notice("bureau_gone", lang), quote=True)
         return
@@ -308,7 +320,9 @@ async def on_officer_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if not text:  # a sticker or a photo: only words are passed on
         await send_reply(message, responder.notice("bureau_text_only", lang), quote=True)
         return
-    suggestion = store.answer(suggestion.id, text, user.full_name, time.time())
+    suggestion = await asyncio.to_thread(
+        store.answer, suggestion.id, text, user.full_name, time.time()
+    )
     log.info("suggestion %s answered by an officer", suggestion.id)
     told = await _tell_resident(context, suggestion, replies.answered(responder, suggestion, text))
     key = "bureau_reply_sent" if told else "bureau_reply_undelivered"
@@ -356,7 +370,9 @@ async def on_suggestion_button(update: Update, context: ContextTypes.DEFAULT_TYP
         return
     suggestion_id = ascii_whole_number(number)
     store = suggestions_of(context)
-    suggestion = store.get(suggestion_id) if suggestion_id is not None else None
+    suggestion = (
+        await asyncio.to_thread(store.get, suggestion_id) if suggestion_id is not None else None
+    )
     if suggestion is None or action not in ("how", "resolved", "referred"):
         await query.answer(responder.ui("bureau_gone", lang), show_alert=True)
         return
@@ -364,7 +380,7 @@ async def on_suggestion_button(update: Update, context: ContextTypes.DEFAULT_TYP
         await query.answer(responder.ui("bureau_how", lang), show_alert=True)
         return
     officer = update.effective_user.full_name if update.effective_user else "?"
-    decided = store.decide(suggestion.id, action, officer)
+    decided = await asyncio.to_thread(store.decide, suggestion.id, action, officer)
     if decided is None:
         status = replies.status_name(responder, action, lang)
         await query.answer(responder.ui("bureau_already", lang, status=status), show_alert=True)
@@ -384,8 +400,8 @@ async def on_cancel_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message
 ) -> None:
     if update.effective_user is not None:
-        suggestions_of(context).stop_waiting(update.effective_user.id)
-    lang = _lang(update, context)
+        await asyncio.to_thread(suggestions_of(context).stop_waiting, update.effective_user.id)
+    lang = await _lang(update, context)
     await send_reply(message, responder_of(context).notice("suggest_cancelled", lang))
 
 
@@ -394,14 +410,14 @@ async def on_petition(update: Update, context: ContextTypes.DEFAULT_TYPE, messag
     button to write the suggestion here and now (while suggestions are on). Typed, it is the
     card a conversation shows (with "was this helpful?"); pressed, the card a button shows."""
     responder = responder_of(context)
-    lang = _lang(update, context)
+    lang = await _lang(update, context)
     typed = update.callback_query is None
     text = (message.text or message.caption or "") if typed else ""
     if text:  # answered in the question's language
         read = responder.index.read(text)
         if read.units and any(c.isalpha() for c in text):
             lang = read.lang
-    reply = responder.answer(PETITION, lang, county=resident_county(update, context))
+    reply = responder.answer(PETITION, lang, county=await resident_county(update, context))
     if typed:
         reply = responder.conversation.with_share_and_feedback(reply)
     if _settings(context).suggestions_chat is not None:

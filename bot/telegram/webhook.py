@@ -3,14 +3,20 @@
 customwebhookbot example does.
 
 Chosen over PTB's built-in webhook server (tornado) because a load balancer needs a health
-route, and a graceful stop needs an order PTB's `run_webhook` does not give: on SIGTERM the
-HTTP server stops taking updates and finishes the requests it has, then broadcasts stop
-(messages in flight are marked, claimed outbox rows given back), then the Application
-processes every update it was handed, then the usual stop hooks run.
+route, an update must be handled before it is answered (below), and a graceful stop needs an
+order PTB's `run_webhook` does not give: on SIGTERM the HTTP server stops taking updates and
+finishes the requests it has (each one an update handled to its end), then broadcasts stop
+(messages in flight are marked, claimed outbox rows given back), then the tasks the handlers
+started finish, then the usual stop hooks run.
 
-* `POST /<last part of ANTIFRAUD_WEBHOOK_URL>`: an update. The secret token header must
-  match ANTIFRAUD_WEBHOOK_SECRET (compared in constant time), else 403; a body that is not
-  an update is 400 and is logged without its content.
+* `POST /<last part of ANTIFRAUD_WEBHOOK_URL>`: an update, answered 200 once it is handled.
+  Telegram resends an update it got no 2xx for, so a replica killed (-9) mid-update loses
+  none: updates are handled at least once (a replica killed after its handler replied, but
+  before the 200 left, has the update handled again by whichever replica gets it next). A
+  handler that raised is still 200: PTB's error handler has logged it and told the
+  resident, and a resend would fail the same way. The secret token header must match
+  ANTIFRAUD_WEBHOOK_SECRET (compared in constant time), else 403; a body that is not an
+  update is 400 and is logged without its content.
 * `GET /healthz`: 200 while the database answers, else 503 (the balancer stops sending here).
 """
 
@@ -65,7 +71,11 @@ def asgi_app(application: Application, settings: Settings, database: Database):
         if update is None:
             log.warning("refused a webhook call whose body is not an update")
             return Response(status_code=400)
-        await application.update_queue.put(update)
+        # Through the update processor, as PTB's own update fetcher does: its limit on updates
+        # at once and each chat's order (flow.PerChatUpdateProcessor) hold for webhooks too.
+        await application.update_processor.process_update(
+            update, application.process_update(update)
+        )
         return Response()
 
     async def health(_: Request) -> Response:
@@ -116,9 +126,9 @@ async def serve(application: Application, settings: Settings, database: Database
         await application.start()
         log.info("webhook mode: listening on %s:%d", settings.webhook_listen, settings.webhook_port)
         try:
-            await server.serve()  # returns once the requests it took are answered
+            await server.serve()  # returns once the updates it took are handled and answered
         finally:
             broadcasts.request_stop(application)  # before stop(): it waits for the senders
-            await application.stop()  # processes every update already queued
+            await application.stop()  # waits for the tasks handlers started
             if application.post_stop:
                 await application.post_stop(application)
