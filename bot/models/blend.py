@@ -8,7 +8,7 @@ vectors by a name that carries the weights.
 Why two: they were trained on different data and rank differently. E5 alone ranks the right
 intent first for most of the residents' questions the project wrote; USE alone for fewer; a
 tenth of USE beside e5 ranks more right than either (`python -m bench.fit_encoder_blend`,
-docs/matching.md). USE costs about 2 ms a message on top of e5's 20.
+docs/matching.md). USE costs about 3 ms a message on top of e5's 20.
 """
 
 from __future__ import annotations
