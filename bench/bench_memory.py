@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from bench.bench_matching import questions
+from bench.harness import status_mib
 from bot.authoring.fake_updates import chat_dict, text_message, user_dict
 from tests.bot_api_server import BotApiServer
 
@@ -23,13 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:AAF-bench-token-never-real-0123456789"  # the loopback server takes any
 MESSAGES = 300
 TARGET_MIB = 400
-
-
-def _status_mib(pid: int, field: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _wait(condition, seconds: float) -> bool:
@@ -63,15 +57,15 @@ def measure() -> tuple[float, float, float, int]:
             ):
                 tail = (Path(folder) / "bot.log").read_text()[-2000:]
                 raise RuntimeError(f"the bot did not answer /start:\n{tail}")
-            started = _status_mib(bot.pid, "VmRSS")
+            started = status_mib(bot.pid, "VmRSS")
             for n, text in enumerate(texts, start=2):
                 chat = 8000 + n % 50
                 message = text_message(text, user_dict(chat), chat_dict(chat))
                 server.push({"update_id": n, "message": message})
             answered = lambda: sum(len(server.texts_to(8000 + c)) for c in range(50))  # noqa: E731
             _wait(lambda: answered() >= len(texts), 300)
-            after = _status_mib(bot.pid, "VmRSS")
-            peak = _status_mib(bot.pid, "VmHWM")
+            after = status_mib(bot.pid, "VmRSS")
+            peak = status_mib(bot.pid, "VmHWM")
             return started, after, peak, answered()
         finally:
             bot.terminate()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import resource
 import sys
 import threading
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from telegram import Bot
 
+from bench.harness import status_mib
 from bot.authoring.fake_api import FakeBotApi
 from bot.broadcast.alerts import Alert
 from bot.broadcast.outbox import Outbox
@@ -109,7 +109,7 @@ def _replica(url: str, alert_id: str, rate: float | None, latency: float, stop_a
         return report.sent
 
     sent = asyncio.run(send())
-    return sent, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, arrivals
+    return sent, status_mib("self", "VmHWM"), arrivals
 
 
 def _replicas(url: str, alert_id: str, count: int, rate: float | None, latency: float = 0.0,

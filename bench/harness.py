@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,13 @@ def machine_description() -> str:
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
         f" on {platform.system()}; {packages}"
     )
+
+
+def status_mib(pid: int | str, field: str) -> float:
+    """A memory figure of a process from /proc/PID/status ("VmRSS" now, "VmHWM" its peak), in
+    MiB. Not getrusage's ru_maxrss: Linux keeps that across exec, so a process spawned by a
+    big one reports its parent's peak."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
