@@ -5,13 +5,13 @@ real Application and the fake Bot API."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 
 import httpx
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.authoring.fake_api import FakeBotApi
+from bot.authoring.fake_updates import text_update_json
 from bot.config import Settings
 from bot.store.database import Database
 from bot.telegram.handlers import responder_of
@@ -20,22 +20,6 @@ from tests.conftest import TEST_TOKEN
 
 SECRET = "webhook-secret_0123456789"
 HOOK = "https://bot.example.org/telegram/hook"
-_ids = itertools.count(1)
-
-
-def _message(user_id: int, text: str) -> dict:
-    entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-    return {
-        "update_id": next(_ids),
-        "message": {
-            "message_id": next(_ids),
-            "date": 1_700_000_000,
-            "from": {"id": user_id, "is_bot": False, "first_name": "R", "language_code": "zh"},
-            "chat": {"id": user_id, "type": "private"},
-            "text": text,
-            **({"entities": entities} if text.startswith("/") else {}),
-        },
-    }
 
 
 def _client(app: Application) -> httpx.AsyncClient:
@@ -61,7 +45,7 @@ def _slow_for(text: str, seconds: float):
 async def test_the_200_goes_out_after_the_handler_replied(app: Application, api: FakeBotApi):
     app.add_handler(TypeHandler(Update, _slow_for("/start", 0.3)), group=-3)
     async with _client(app) as client:
-        assert await _post(client, _message(5001, "/start")) == 200
+        assert await _post(client, text_update_json("/start", 5001)) == 200
         # Answered with the update handled: the greeting is at the Bot API already. (Queued
         # and answered at once, the 200 would come 0.3 s before any reply.)
         assert [m["chat_id"] for m in api.sent()] == [5001]
@@ -74,7 +58,7 @@ async def test_a_handler_that_raised_is_still_200(app: Application, api: FakeBot
     app.add_handler(TypeHandler(Update, broken), group=-3)
     async with _client(app) as client:
         # 200: the error handler logged it and told the resident; a resend fails the same way.
-        assert await _post(client, _message(5002, "/start")) == 200
+        assert await _post(client, text_update_json("/start", 5002)) == 200
     error = responder_of(app).notice("error", "zh").text
     assert error in [m["text"] for m in api.sent()]
 
@@ -84,9 +68,9 @@ async def test_one_chats_updates_posted_at_once_are_handled_in_order(
 ) -> None:
     app.add_handler(TypeHandler(Update, _slow_for("你好", 0.3)), group=-3)
     async with _client(app) as client:
-        first = asyncio.create_task(_post(client, _message(5003, "你好")))
+        first = asyncio.create_task(_post(client, text_update_json("你好", 5003)))
         await asyncio.sleep(0.05)  # Telegram opens a second connection meanwhile
-        second = asyncio.create_task(_post(client, _message(5003, "谢谢")))
+        second = asyncio.create_task(_post(client, text_update_json("谢谢", 5003)))
         assert await asyncio.gather(first, second) == [200, 200]
     replies = [m["text"] for m in api.sent()]
     assert len(replies) == 2 and "不客气" in replies[1]  # the thanks answered second

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.authoring.fake_updates import text_update_json
 from bot.store.database import LATEST_VERSION, Database
 from bot.store.subscriptions import SqliteSubscriptionStore
 from tests.bot_api_server import BotApiServer
@@ -37,21 +38,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _message(user_id: int, text: str) -> dict:
-    entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-    return {
-        "update_id": next(_ids),
-        "message": {
-            "message_id": next(_ids),
-            "date": int(time.time()),
-            "from": {"id": user_id, "is_bot": False, "first_name": "R", "language_code": "zh"},
-            "chat": {"id": user_id, "type": "private"},
-            "text": text,
-            **({"entities": entities} if text.startswith("/") else {}),
-        },
-    }
 
 
 def _button(user_id: int, data: str) -> dict:
@@ -150,13 +136,13 @@ def test_webhook_mode_checks_the_secret_answers_and_stops_on_sigterm(tmp_path: P
         replica = Replica(api, str(tmp_path / "bot.db"), tmp_path)
         try:
             replica.wait_ready()
-            assert replica.post(_message(5001, "/start"), secret=None) == 403
-            assert replica.post(_message(5001, "/start"), secret="wrong-secret") == 403
+            assert replica.post(text_update_json("/start", 5001), secret=None) == 403
+            assert replica.post(text_update_json("/start", 5001), secret="wrong-secret") == 403
             assert replica.post(b"{not json", secret=SECRET) == 400
             assert replica.post(b'["a list"]', secret=SECRET) == 400
-            assert replica.post(_message(5001, "/start")) == 200
+            assert replica.post(text_update_json("/start", 5001)) == 200
             assert api.texts_to(5001)  # the 200 came once the update was handled
-            assert replica.post(_message(5002, "/help")) == 200  # answered before it stops
+            assert replica.post(text_update_json("/help", 5002)) == 200  # answered before it stops
         finally:
             code = replica.stop()
         log = replica.log.read_text()
@@ -188,8 +174,8 @@ def test_two_replicas_on_one_postgresql(shared_database: str, tmp_path: Path) ->
             assert sorted(v for (v,) in versions) == list(range(1, LATEST_VERSION + 1))
 
             # Each answers residents over HTTP.
-            assert first.post(_message(6001, "/start")) == 200
-            assert second.post(_message(6002, "/start")) == 200
+            assert first.post(text_update_json("/start", 6001)) == 200
+            assert second.post(text_update_json("/start", 6002)) == 200
             assert api.texts_to(6001) and api.texts_to(6002)
 
             store = SqliteSubscriptionStore(database)

@@ -64,6 +64,12 @@ def update_from(data: dict[str, Any], bot: Bot) -> Update:
     return update
 
 
+def text_update_json(text: str, user_id: int = 1001, language_code: str | None = "zh") -> dict:
+    """A private text message as Telegram posts it to a webhook (JSON, not an Update)."""
+    user, chat = user_dict(user_id, language_code=language_code), chat_dict(user_id)
+    return {"update_id": next(_update_ids), "message": text_message(text, user, chat)}
+
+
 def text_update(
     bot: Bot,
     text: str,
