@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.store.migrations import MIGRATIONS, statements
+from bot.store.migrations import MIGRATIONS, Migration, statements
 
 MEMORY = ":memory:"
 
@@ -113,6 +113,27 @@ class Database:
         """Try to become the one holder of `key` among every process sharing the database;
         yields whether this one is. One SQLite file has one bot process: always True."""
         yield True
+
+    def _apply_missing(self, db: Connection, time_type: str) -> None:
+        """Within the caller's transaction (and lock): every migration not yet recorded in
+        schema_migrations, in order, each recorded as it is applied."""
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+            f" name TEXT NOT NULL, applied_at {time_type} NOT NULL)"
+        )
+        done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+        for migration in MIGRATIONS:
+            if migration.version in done:
+                continue
+            self._apply(db, migration)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, time.time()),
+            )
+
+    def _apply(self, db: Connection, migration: Migration) -> None:
+        for statement in statements(migration.sql(self.dialect)):
+            db.execute(statement)
 
     def schema_version(self) -> int:
         row = self.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
@@ -224,21 +245,11 @@ class SqliteDatabase(Database):
         """Apply what is missing in one BEGIN IMMEDIATE transaction: a second process
         opening the file meanwhile waits for it, then finds nothing left to do."""
         with self.transaction() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations"
-                " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
-            )
-            done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
-            for migration in MIGRATIONS:
-                if migration.version in done:
-                    continue
-                for statement in statements(migration.sqlite):
-                    db.execute(statement)
-                self._add_missing_columns(db, migration.sqlite_columns)
-                db.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, time.time()),
-                )
+            self._apply_missing(db, time_type="REAL")
+
+    def _apply(self, db: Connection, migration: Migration) -> None:
+        super()._apply(db, migration)
+        self._add_missing_columns(db, migration.sqlite_columns)
 
     @staticmethod
     def _add_missing_columns(db: Connection, columns: tuple[tuple[str, str, str], ...]) -> None:
@@ -335,20 +346,7 @@ class PostgresDatabase(Database):
         starting meanwhile waits at the lock, then finds nothing left to do."""
         with self.transaction() as db:
             db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-                " name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
-            )
-            done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
-            for migration in MIGRATIONS:
-                if migration.version in done:
-                    continue
-                for statement in statements(migration.postgresql):
-                    db.execute(statement)
-                db.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (migration.version, migration.name, time.time()),
-                )
+            self._apply_missing(db, time_type="DOUBLE PRECISION")
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> _Rows:
         with self.pool.connection() as connection, connection.cursor() as cursor:
