@@ -140,15 +140,22 @@ def _busiest_second(times: list[float]) -> int:
     return most
 
 
+def _broadcast(url: str, db: Database, alert_id: str, messages: int, count: int,
+               rate: float | None, latency: float = 0.0):  # fmt: skip
+    """One alert to a fresh audience of `messages`, sent by `count` replicas: (seconds taken,
+    each replica's result)."""
+    _subscribers_for(db, messages)
+    Outbox(db).enqueue(_alert(alert_id))
+    started = time.perf_counter()
+    results = _replicas(url, alert_id, count, rate, latency)
+    return time.perf_counter() - started, results
+
+
 def _rate_rows(url: str, db: Database, limit: float, messages: int) -> list[str]:
     rows = []
     for count in (1, 2, 4):
         alert_id = f"limited-{count}"
-        _subscribers_for(db, messages)
-        Outbox(db).enqueue(_alert(alert_id))
-        started = time.perf_counter()
-        results = _replicas(url, alert_id, count, limit)
-        elapsed = time.perf_counter() - started
+        elapsed, results = _broadcast(url, db, alert_id, messages, count, limit)
         times = sorted(t for _, _, arrivals in results for t in arrivals)
         achieved = (len(times) - 1) / (times[-1] - times[0])
         rows.append(
@@ -174,11 +181,7 @@ def _lifted_rows(url: str, db: Database, messages: int, latency: float) -> list[
     rows = []
     for count in (1, 2, 4):
         alert_id = f"lifted-{count}"
-        _subscribers_for(db, messages)
-        Outbox(db).enqueue(_alert(alert_id))
-        started = time.perf_counter()
-        results = _replicas(url, alert_id, count, None, latency)
-        elapsed = time.perf_counter() - started
+        elapsed, results = _broadcast(url, db, alert_id, messages, count, None, latency)
         times = _sent_times(db, alert_id)
         achieved = (len(times) - 1) / (times[-1] - times[0])
         rows.append(
