@@ -34,10 +34,3 @@ class BlendEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         joined = [scale * encoder.encode(texts) for encoder, scale in self._parts]
         return np.hstack(joined).astype(np.float32)
-
-
-def e5_with_use(use_weight: float = USE_WEIGHT) -> BlendEncoder:
-    from bot.models.e5 import E5Encoder
-    from bot.models.use import UseEncoder
-
-    return BlendEncoder([(E5Encoder(), 1.0 - use_weight), (UseEncoder(), use_weight)])

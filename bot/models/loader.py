@@ -17,10 +17,13 @@ def load_encoder(name: str) -> Encoder | None:
         log.info("semantic stage off (ANTIFRAUD_SEMANTIC=off): matching lexically")
         return None
     try:
-        if name == "e5+use":
-            from bot.models.blend import e5_with_use
+        if name == "e5+use":  # the parts are the same objects "e5" and "use" give
+            from bot.models.blend import USE_WEIGHT, BlendEncoder
 
-            return e5_with_use()
+            e5, use = load_encoder("e5"), load_encoder("use")
+            if e5 is None or use is None:
+                return None  # the part that could not load has said why
+            return BlendEncoder([(e5, 1.0 - USE_WEIGHT), (use, USE_WEIGHT)])
         if name == "use":
             from bot.models.use import UseEncoder
 
