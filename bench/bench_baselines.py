@@ -1,8 +1,9 @@
 """The bot's matcher against its own stages alone and baselines, on the same sets, in one table.
 
-(s) each stage of the bot alone: the lexical stage (ANTIFRAUD_SEMANTIC=off), and the
-    semantic stage alone as plain nearest-example search (the intent of the example with the
-    highest cosine, no threshold, so it never falls back), with the bot's blend of e5 and the
+(s) each stage of the bot alone: the lexical stage (ANTIFRAUD_SEMANTIC=off); the semantic
+    stage's classifier alone (its likeliest class, a fallback when that is the declined near
+    misses); and plain nearest-example search (the intent of the example with the highest
+    cosine, no threshold, so it never falls back), with the bot's blend of e5 and the
     Universal Sentence Encoder, and with each of the two alone;
 
 (a) plain rapidfuzz `process.extractOne` over the raw example utterances: no normalisation,
@@ -133,6 +134,22 @@ def nearest_example(responder: Responder, index: SemanticIndex | None = None) ->
     return lambda text: ids[int(owners[int((vectors @ semantic.vector(text.strip())).argmax())])]
 
 
+def classifier_alone(responder: Responder) -> Predict | None:
+    """The semantic stage's classifier alone: its likeliest class, a fallback when that is
+    the declined near misses."""
+    semantic = responder.matcher.semantic
+    if semantic is None:
+        return None
+    ids = responder.index.intent_ids
+
+    def predict(text: str) -> str | None:
+        seen = semantic.classify(text.strip())
+        best = int(seen.intents.argmax())
+        return ids[best] if seen.intents[best] > seen.declined else None
+
+    return predict
+
+
 def model_index(responder: Responder, settings: Settings, name: str) -> SemanticIndex | None:
     """The semantic index over the same examples with one model alone (e5 or use)."""
     encoder = load_encoder(name)
@@ -178,7 +195,8 @@ def run() -> str:
     e5, use = model_index(responder, settings, "e5"), model_index(responder, settings, "use")
     stages: list[tuple[str, Predict | None]] = [
         ("(s) lexical stage alone", lambda text: lexical.match(text).intent),
-        ("(s) semantic stage alone: nearest example, e5 + USE", nearest_example(responder)),
+        ("(s) semantic stage alone: classifier, e5 + USE", classifier_alone(responder)),
+        ("(s) nearest example, e5 + USE", nearest_example(responder)),
         ("(s) nearest example, e5 alone", nearest_example(responder, e5) if e5 else None),
         ("(s) nearest example, USE alone", nearest_example(responder, use) if use else None),
     ]

@@ -14,8 +14,9 @@ python -m bench.bench_accuracy):
   and the near misses of intents/declines.yaml, cross-validated like the examples.
 
 What is fitted, in order:
-1. the semantic weight, floor and sharpness that rank the right intent first most often
-   (each in-scope group weighing the same);
+1. the classifier's penalty (`semantic_c`), and the semantic weight and floor, that rank the
+   right intent first most often (each in-scope group weighing the same); the classifier is
+   trained again without each fold, so no sample is judged by a classifier that saw it;
 2. a logistic regression (numpy, Newton steps, light L2 on standardised features) over the
    candidate's features (bot.core.decision.FEATURES) for "the candidate is right"; in scope
    and out of scope weigh the same in total;
@@ -52,11 +53,11 @@ from bot.core.decision import (
     combine,
     text_length,
 )
-from bot.core.matcher import IntentIndex
+from bot.core.matcher import PINYIN, IntentIndex
 from bot.core.normalize import has_han, latin_words, normalize_text
 from bot.core.responder import Responder
 from bot.core.semantic import SemanticIndex
-from bot.models.cache import CachedExampleVectors
+from bot.models.cache import CachedExampleVectors, CachedHeads
 from bot.models.loader import load_encoder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +68,8 @@ OUT_OF_SCOPE, PARAPHRASES, REGISTER = (
     "tuning_register.yaml",
 )
 FOLDS = 3
-SHARPNESS = (0.0, 25.0, 50.0, 100.0)  # soft maximum over an intent's examples; 0: maximum
+PENALTIES = (4.0, 16.0, 64.0)  # the classifier's C: smoother ... closer to the examples
+FLOORS = (0.0, 0.05, 0.1, 0.2)  # probabilities at or below this say nothing
 OUT_OF_SCOPE_FALLBACK = 0.9  # share of out-of-scope questions that must get no answer
 SUGGEST_SHARE = 0.1  # at most this share of them may get a "did you mean"
 WORDING_OVERLAP = 0.5  # examples sharing this much of their wording are held out together
@@ -86,6 +88,7 @@ class Sample:
     length: int
     label: int
     latin: bool  # written without Chinese characters
+    pinyin: bool  # Chinese in Latin letters: the model's reading is left out (Matcher)
 
 
 def _folds(n: int, folds: int = FOLDS) -> np.ndarray:
@@ -172,6 +175,7 @@ def _example_samples(responder: Responder, folds: int = FOLDS) -> list[Sample]:
                 text_length(text),
                 position[intent_id],
                 not has_han(text),
+                _pinyin(matcher, text),
             )
     return [s for s in samples if s is not None]
 
@@ -199,9 +203,14 @@ def _decline_samples(responder: Responder, folds: int = FOLDS) -> list[Sample]:
                 text_length(text),
                 -1,
                 not has_han(text),
+                _pinyin(matcher, text),
             )
         )
     return samples
+
+
+def _pinyin(matcher: Matcher, text: str) -> bool:
+    return matcher.lexical.read(text).kind == PINYIN
 
 
 def _lexical(matcher: Matcher, text: str) -> np.ndarray:
@@ -223,22 +232,28 @@ def _question_samples(responder: Responder, texts: list[str], labels: list[int])
             text_length(t),
             label,
             not has_han(t),
+            _pinyin(matcher, t),
         )
         for t, label in zip(texts, labels, strict=True)
     ]
 
 
-def _evidence(semantic: SemanticIndex, samples: list[Sample], sharpness: float) -> list[Evidence]:
-    kept = semantic.sharpness
-    semantic.sharpness = sharpness
-    try:
-        evidence = []
-        for s in samples:
-            scores, decline = semantic.scores_for(s.vector, s.exclude)
-            evidence.append(Evidence(s.lexical, scores, s.length, decline, s.latin))
-        return evidence
-    finally:
-        semantic.sharpness = kept
+def _evidence(semantic: SemanticIndex, samples: list[Sample], c: float) -> list[Evidence]:
+    """Each sample's evidence, its probabilities from a classifier trained without the rows
+    left out for it (one training per fold, not per sample)."""
+    by_fold: dict[bytes, list[int]] = {}
+    for n, s in enumerate(samples):
+        key = b"" if s.exclude is None else np.asarray(s.exclude, np.int64).tobytes()
+        by_fold.setdefault(key, []).append(n)
+    evidence: list[Evidence | None] = [None] * len(samples)
+    for members in by_fold.values():
+        exclude = samples[members[0]].exclude
+        head = semantic.head_without(np.zeros(0, np.int64) if exclude is None else exclude, c)
+        for n in members:
+            s = samples[n]
+            seen = semantic.unread() if s.pinyin else semantic.reading(s.vector, head)
+            evidence[n] = Evidence(s.lexical, seen.intents, s.length, seen.declined, s.latin)
+    return [e for e in evidence if e is not None]
 
 
 def _rows(samples: list[Evidence], blend: BlendSettings) -> tuple[np.ndarray, np.ndarray]:
@@ -257,17 +272,15 @@ def _labels(samples: list[Sample]) -> np.ndarray:
 def _fit_ranking(
     semantic: SemanticIndex, groups: list[list[Sample]]
 ) -> tuple[float, BlendSettings]:
-    """The semantic weight, floor and sharpness that rank the right intent first most often,
-    each group (the examples, each set of questions) weighing the same."""
+    """The classifier's penalty and the semantic weight and floor that rank the right intent
+    first most often, each group (the examples, each set of questions) weighing the same."""
     best: tuple[float, BlendSettings] = (-1.0, BlendSettings())
-    for sharpness in SHARPNESS:
-        evidence = [_evidence(semantic, g, sharpness) for g in groups]
-        for floor in (0.6, 0.7, 0.75, 0.8, 0.85):
+    for c in PENALTIES:
+        evidence = [_evidence(semantic, g, c) for g in groups]
+        for floor in FLOORS:
             for weight in np.linspace(0, 1, 21):
                 blend = BlendSettings(
-                    semantic_weight=float(weight),
-                    semantic_floor=floor,
-                    semantic_sharpness=sharpness,
+                    semantic_weight=float(weight), semantic_floor=floor, semantic_c=c
                 )
                 accuracy = float(
                     np.mean(
@@ -285,7 +298,7 @@ def _fit_ranking(
 def _logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 0.1) -> np.ndarray:
     """Weighted L2 logistic regression by Newton steps; returns [bias, weights...] for the
     raw features. The features are standardised for the fit: their scales differ a
-    hundredfold (a cosine lead of 0.02 against a score of 0.6), and the same penalty on raw
+    hundredfold (a probability lead of 0.02 against a score of 0.6), and the same penalty on raw
     weights would silence the small-scale ones however much they say."""
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     theta = _newton((x - mean) / scale, y, w, l2)
@@ -349,7 +362,7 @@ def fit(responder: Responder, folder: Path = DATA) -> tuple[BlendSettings, dict[
     declines = _decline_samples(responder)
     accuracy, blend = _fit_ranking(semantic, [examples, paraphrases, register])
     groups = [examples, paraphrases, register, out_of_scope, declines]
-    evidence = [_evidence(semantic, g, blend.semantic_sharpness) for g in groups]
+    evidence = [_evidence(semantic, g, blend.semantic_c) for g in groups]
     tops_rows = [_rows(e, blend) for e in evidence]
     right = [tops == _labels(g) for (tops, _), g in zip(tops_rows, groups, strict=True)]
     x = np.vstack([rows for _, rows in tops_rows])
@@ -365,7 +378,7 @@ def fit(responder: Responder, folder: Path = DATA) -> tuple[BlendSettings, dict[
         **{f"w_{name}": float(value) for name, value in zip(FEATURES, theta[1:], strict=True)},
     )
     p = [1 / (1 + np.exp(-(blend.bias + rows @ blend.weights))) for _, rows in tops_rows]
-    # One floor per language (the model's cosines run lower without Chinese characters),
+    # One floor per language (the model reads messages without Chinese characters less well),
     # folded into the weight of `latin` so that one answer_at holds for both.
     latin = [np.array([s.latin for s in g], dtype=bool) for g in groups]
     answer_at = _answer_at(p, [~is_latin for is_latin in latin])
@@ -531,7 +544,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     content = _content_without_fit(settings)
     vectors = CachedExampleVectors(encoder, settings.cache_dir)
-    responder = Responder(content, encoder=encoder, encode_examples=vectors)
+    heads = CachedHeads(encoder, settings.cache_dir)
+    responder = Responder(content, encoder=encoder, encode_examples=vectors, train_head=heads)
     blend, report = fit(responder, args.data)
     for name, value in report.items():
         print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}")

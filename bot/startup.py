@@ -28,13 +28,16 @@ def load_responder(settings: Settings, warnings: list[ContentError] | None = Non
     injected here; its example vectors come from the same cache. Given a `warnings` list
     (`antifraud-bot validate`), the combined matcher's near misses are appended to it too.
     """
-    from bot.models.cache import CachedExampleVectors
+    from bot.models.cache import CachedExampleVectors, CachedHeads
     from bot.models.loader import load_encoder
 
     content = load_content(settings.intents_dir, settings.content_dir, CONTACT_VARIABLES)
     encoder = load_encoder(settings.semantic)
     vectors = CachedExampleVectors(encoder, settings.cache_dir) if encoder else None
-    responder = Responder(content, settings.contacts, settings.default_lang, encoder, vectors)
+    heads = CachedHeads(encoder, settings.cache_dir) if encoder else None
+    responder = Responder(
+        content, settings.contacts, settings.default_lang, encoder, vectors, heads
+    )
     marker = _checked_marker(settings)
     if warnings is None and marker is not None and marker.exists():
         return responder

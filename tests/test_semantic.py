@@ -19,12 +19,14 @@ import pytest
 
 from bot.config import CONTACT_VARIABLES, ConfigError, Settings
 from bot.content.loader import load_content
+from bot.core.classifier import fit_head
 from bot.core.decision import BlendSettings
 from bot.core.example_checks import example_conflicts
 from bot.core.normalize import traditional_to_simplified
 from bot.core.responder import Responder
+from bot.core.semantic import VALIDATION_FOLDS, SemanticIndex
 from bot.models.blend import BlendEncoder
-from bot.models.cache import CachedExampleVectors
+from bot.models.cache import CachedExampleVectors, CachedHeads
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,6 +82,72 @@ def test_an_unwritable_cache_folder_still_gives_vectors(tmp_path: Path) -> None:
     encoder = CountingEncoder()
     vectors = CachedExampleVectors(encoder, blocker / "cache")(["谢谢"])
     assert vectors.shape == (1, 8)
+
+
+def _clusters(per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors around three directions of a 6-dimensional space, and their classes."""
+    rng = np.random.default_rng(seed)
+    centres = np.eye(6)[:3]
+    owners = np.repeat(np.arange(3), per_class)
+    points = centres[owners] + rng.normal(scale=0.3, size=(len(owners), 6))
+    return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32), owners
+
+
+def test_the_classifier_learns_which_class_new_vectors_belong_to() -> None:
+    vectors, owners = _clusters(40, seed=1)
+    head = fit_head(vectors, owners, classes=4, c=16.0)  # class 3 has no example
+    new, truth = _clusters(20, seed=2)
+    p = head.probabilities(new)
+    assert p.shape == (60, 4)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    assert (p.argmax(axis=1) == truth).mean() >= 0.95
+    assert p[:, 3].max() < 0.05  # a class without examples is never likely
+    smooth = fit_head(vectors, owners, classes=4, c=0.01).probabilities(new)
+    assert smooth.max(axis=1).mean() < p.max(axis=1).mean()  # a stronger penalty is less sure
+
+
+def test_a_warm_start_trains_no_classifier_and_changed_examples_train_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.models import cache
+
+    trained: list[int] = []
+
+    def counting_fit(vectors, owners, classes, c):
+        trained.append(len(vectors))
+        return fit_head(vectors, owners, classes, c)
+
+    monkeypatch.setattr(cache, "fit_head", counting_fit)
+    vectors, owners = _clusters(10, seed=3)
+    heads = CachedHeads(CountingEncoder(), tmp_path)
+    first = heads(vectors, owners, 3, 16.0)
+    again = CachedHeads(CountingEncoder(), tmp_path)(vectors, owners, 3, 16.0)
+    assert trained == [30]
+    np.testing.assert_array_equal(first.weights, again.weights)
+    CachedHeads(CountingEncoder(), tmp_path)(vectors[:-1], owners[:-1], 3, 16.0)
+    CachedHeads(CountingEncoder(), tmp_path)(vectors, owners, 3, 4.0)  # another penalty
+    assert trained == [30, 29, 30]
+    assert len(list(tmp_path.glob("head-counting-test-encoder_1-*.npz"))) == 3
+
+
+def test_validation_asks_a_classifier_that_never_saw_the_example() -> None:
+    vectors, owners = _clusters(10, seed=4)
+    seen_by: list[np.ndarray] = []
+
+    def train(v, o, classes, c):
+        seen_by.append(v)
+        return fit_head(v, o, classes, c)
+
+    texts = [str(n) for n in range(len(vectors))]
+    index = SemanticIndex(
+        CountingEncoder(), texts, owners, 2, encode_examples=lambda _: vectors, train_head=train
+    )
+    assert len(seen_by) == 1 and len(seen_by[0]) == 30  # the bot's: every example
+    for row in (0, 7, 29):
+        trained_on = index.held_out_head(row)
+        assert not any(np.array_equal(vectors[row], v) for v in seen_by[-1])
+        assert index.held_out_head(row) is trained_on  # one training per fold
+    assert len(seen_by) == 1 + len({r % VALIDATION_FOLDS for r in (0, 7, 29)})
 
 
 def test_two_encoders_blend_into_unit_vectors_whose_cosine_is_the_weighted_sum() -> None:
@@ -222,9 +290,13 @@ def test_a_cold_start_says_so_in_the_log(
     monkeypatch.setenv("ANTIFRAUD_DB", ":memory:")
     monkeypatch.setenv("ANTIFRAUD_CACHE_DIR", str(tmp_path))
     assert main(["run"]) == 0
-    assert "semantic stage: computing" in capsys.readouterr().err
-    assert main(["run"]) == 0  # warm: nothing to compute
-    assert "semantic stage: computing" not in capsys.readouterr().err
+    cold = capsys.readouterr().err
+    assert "semantic stage: computing" in cold
+    assert "semantic stage: training the classifier" in cold
+    assert main(["run"]) == 0  # warm: nothing to compute, nothing to train
+    warm = capsys.readouterr().err
+    assert "semantic stage: computing" not in warm
+    assert "semantic stage: training" not in warm
 
 
 def test_a_checked_content_version_is_not_checked_again_but_a_changed_one_is(

@@ -12,7 +12,7 @@ from bot.content.reader import SchemaReader
 MATCHING_SETTINGS = {"threshold", "margin", "suggest_floor", "clear_lead", "clear_ratio"} | {
     "semantic_weight",
     "semantic_floor",
-    "semantic_sharpness",
+    "semantic_c",
     "answer_at",
     "suggest_at",
     "skip_model_score",

@@ -5,12 +5,13 @@ Stages, cheapest first (a cascade):
 1. **lexical** (bot/core/matcher.py) scores every intent. When it answers a short message with
    a high score, that answer stands and the model is not asked: greetings, thanks, one-word
    topics, typos and pinyin are what it is best at, and it takes well under a millisecond.
-2. **blend**: otherwise the semantic stage (bot/core/semantic.py) gives each intent its best
-   cosine with one example. Both scores are put on one scale and added with a fitted weight;
-   the best combined intent is the candidate. A logistic model over a few features of that
-   candidate (combined score and lead over the runner-up, its cosine and lead, whether both
-   stages rank it first, how much closer it is than the nearest declined near miss) gives
-   the probability that it is right.
+2. **blend**: otherwise the semantic stage (bot/core/semantic.py) gives each intent its
+   probability by a classifier over the sentence vectors, and the declined near misses
+   theirs. Both stages' scores are put on one scale and added with a fitted weight; the best
+   combined intent is the candidate. A logistic model over a few features of that candidate
+   (combined score and lead over the runner-up, its probability and lead, whether both
+   stages rank it first, how much likelier it is than the near misses) gives the probability
+   that it is right.
    Answer at or above `answer_at`; "did you mean" at or above `suggest_at`; otherwise fall
    back. A confident wrong answer is worse than a fallback, and the fit counts it so.
 
@@ -27,9 +28,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from bot.core.matcher import IntentIndex
+from bot.core.matcher import PINYIN, IntentIndex
 from bot.core.normalize import has_han, latin_words, normalize_text
-from bot.core.semantic import SemanticIndex
+from bot.core.semantic import Reading, SemanticIndex
 from bot.core.types import MatchResult
 
 LEXICAL, BLEND = "lexical", "blend"
@@ -39,11 +40,11 @@ MIN_SEMANTIC_LENGTH = 3
 FEATURES = (
     "combined",  # the candidate's combined score
     "lead",  # ... minus the runner-up's
-    "semantic",  # the candidate's rescaled cosine (0-1)
+    "semantic",  # the candidate's rescaled classifier probability (0-1)
     "semantic_lead",  # ... minus the best other intent's
     "agree",  # 1 when the lexical and the semantic stage both rank the candidate first
-    "decline_gap",  # the candidate's cosine minus the nearest declined near miss's
-    "latin",  # 1 for a message without Chinese characters: the model's cosines run lower
+    "decline_gap",  # the candidate's probability minus the declined near misses'
+    "latin",  # 1 for a message without Chinese characters: the model reads them less well
 )
 # Not the message's length, nor the lexical score on its own: the project's examples are short
 # and share words with each other, residents' questions are long and do not, so a weight fitted
@@ -53,8 +54,8 @@ FEATURES = (
 @dataclass(frozen=True)
 class BlendSettings:
     semantic_weight: float = 0.6  # combined = (1 - w) * lexical + w * semantic
-    semantic_floor: float = 0.8  # a cosine at or below this is no evidence at all
-    semantic_sharpness: float = 0.0  # soft maximum over an intent's examples (0: maximum)
+    semantic_floor: float = 0.0  # a probability at or below this is no evidence at all
+    semantic_c: float = 16.0  # the classifier's inverse L2 penalty (bot/core/classifier.py)
     answer_at: float = 0.5  # probability that the candidate is right, to answer
     suggest_at: float = 0.3  # ... to offer it (and close ones) as "did you mean"
     skip_model_score: float = 101.0  # lexical answers scoring this ... skip the model
@@ -93,9 +94,9 @@ class Evidence:
     """Both stages' scores for one message, aligned with the lexical index's intent ids."""
 
     lexical: np.ndarray  # 0-100
-    semantic: np.ndarray  # cosine
+    semantic: np.ndarray  # the classifier's probability, 0-1
     length: int
-    decline: float = -1.0  # best cosine with a declined near miss (-1: none)
+    decline: float = 0.0  # the classifier's probability of the declined near misses
     latin: bool = False  # written without Chinese characters
 
 
@@ -117,7 +118,7 @@ def combine(evidence: Evidence, blend: BlendSettings) -> tuple[np.ndarray, np.nd
             semantic[top],
             semantic[top] - others.max(),
             float(int(np.argmax(lexical)) == top and int(np.argmax(semantic)) == top),
-            evidence.semantic[top] - evidence.decline if evidence.decline > -1 else 1.0,
+            evidence.semantic[top] - evidence.decline,
             float(evidence.latin),
         ]
     )
@@ -149,7 +150,7 @@ class Matcher:
         semantic = self.semantic
         if not text.units or semantic is None:
             return self.lexical.decide(ranked, lang)
-        return self._cascade(raw, ranked, lang, lambda: semantic.scores(raw.strip()))
+        return self._cascade(raw, ranked, lang, lambda: semantic.classify(raw.strip()))
 
     def match_example(self, example: str, lang: str, lexical_row: int, semantic_row: int):
         """What the bot would answer to one of its own examples were that example not in
@@ -160,7 +161,7 @@ class Matcher:
             return self.lexical.decide(ranked, lang)
         vector = semantic.vectors[semantic_row]
         return self._cascade(
-            example, ranked, lang, lambda: semantic.scores_for(vector, exclude=semantic_row)
+            example, ranked, lang, lambda: semantic.classify_vector(vector, semantic_row)
         )
 
     def _cascade(
@@ -168,7 +169,7 @@ class Matcher:
         raw: str,
         ranked: list[tuple[str, float]],
         lang: str,
-        semantic: Callable[[], tuple[np.ndarray, float]],
+        semantic: Callable[[], Reading],
     ) -> MatchResult:
         lexical = self.lexical.decide(ranked, lang)
         if self.semantic is None:
@@ -179,24 +180,19 @@ class Matcher:
             lexical.intent and lexical.score >= b.skip_model_score and length <= b.skip_model_length
         ):
             return lexical
-        scores, decline = semantic()
-        evidence = Evidence(self._aligned(ranked), scores, length, decline, not has_han(raw))
+        # Pinyin typed in Latin letters is noise to the model, and its classifier is sure of
+        # something even about noise: it gives no evidence, and the lexical stage's syllables
+        # must carry the decision alone.
+        pinyin = self.lexical.read(raw).kind == PINYIN
+        seen = self.semantic.unread() if pinyin else semantic()
+        evidence = Evidence(
+            self._aligned(ranked), seen.intents, length, seen.declined, not has_han(raw)
+        )
         return self.decide(evidence, lang)
 
     def _aligned(self, ranked: list[tuple[str, float]]) -> np.ndarray:
         scores = dict(ranked)
         return np.array([scores[i] for i in self.lexical.intent_ids])
-
-    def evidence_for_example(self, example: str, lexical_row: int, semantic_row: int) -> Evidence:
-        """An example's evidence with itself left out of both indexes (fitting)."""
-        if self.semantic is None:
-            raise ValueError("evidence_for_example needs the semantic stage")
-        ranked = self.lexical.scores(example, exclude=lexical_row)
-        vector = self.semantic.vectors[semantic_row]
-        scores, decline = self.semantic.scores_for(vector, exclude=semantic_row)
-        return Evidence(
-            self._aligned(ranked), scores, text_length(example), decline, not has_han(example)
-        )
 
     def decide(self, evidence: Evidence, lang: str = "zh") -> MatchResult:
         """Answer, ask "did you mean", or fall back, from both stages' scores."""

@@ -15,7 +15,7 @@ from bot.core.conversation import Conversation, ConversationState, Exchange
 from bot.core.decision import BlendSettings, Matcher
 from bot.core.matcher import IntentIndex, MatchSettings
 from bot.core.scam_check import ScamChecker
-from bot.core.semantic import EncodeExamples, Encoder, SemanticIndex
+from bot.core.semantic import EncodeExamples, Encoder, SemanticIndex, TrainHead
 from bot.core.types import Button, MatchResult, Reply, ReplyKind, Turn
 
 MAX_FOLLOW_UPS = 3
@@ -53,9 +53,11 @@ class Responder:
         default_lang: str = "zh",
         encoder: Encoder | None = None,
         encode_examples: EncodeExamples | None = None,
+        train_head: TrainHead | None = None,
     ) -> None:
         """`encoder` adds the semantic stage (None: lexical only); `encode_examples` computes
-        the examples' vectors (the start-up code passes an on-disk cache)."""
+        the examples' vectors and `train_head` trains its classifier (the start-up code
+        passes on-disk caches for both)."""
         self.content = content
         self.contacts = {k: v for k, v in (contacts or {}).items() if v}
         self.default_lang = default_lang if default_lang in LANGUAGES else "zh"
@@ -68,7 +70,8 @@ class Responder:
                 encoder,
                 *semantic_examples(content, self.index),
                 encode_examples,
-                blend.semantic_sharpness,
+                train_head,
+                blend.semantic_c,
             )
         self.matcher = Matcher(self.index, semantic, blend)
         self.checker = ScamChecker(content, self.index, semantic)

@@ -60,6 +60,7 @@ ALWAYS_HIGH = ("pretext", "ask", "link")
 TOPIC_VOTE = 0.05
 SEMANTIC_VOTE = 1.0  # as much as one low-weight flag: a tie-breaker, not the judge
 SEMANTIC_FLOOR = 0.85
+SEMANTIC_SHARPNESS = 100.0  # soft maximum over a type's examples (SemanticIndex.scores)
 SEMANTIC_CHARS = 200
 TOPIC_CHARS = 60
 CLEAR_VOTE = 3.0  # flags this far ahead name the type alone; closer calls ask the matcher
@@ -439,7 +440,9 @@ class ScamChecker:
         """Each scam type's closeness to the message's opening, by the sentence model."""
         if self.semantic is None or self.index is None:
             return
-        scores, _ = self.semantic.scores(text[:SEMANTIC_CHARS].strip())
+        scores, _ = self.semantic.scores(
+            text[:SEMANTIC_CHARS].strip(), sharpness=SEMANTIC_SHARPNESS
+        )
         for intent, score in zip(self.index.intent_ids, scores, strict=True):
             if intent.startswith("fraud.") and intent not in GENERIC_TYPES:
                 closeness = max(0.0, (float(score) - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR))

@@ -1,22 +1,35 @@
-"""The semantic stage: nearest examples by sentence-embedding cosine, per intent.
+"""The semantic stage: what a sentence model says a message is about, per intent.
+
+Two readings of the same vectors:
+- `classify`: a softmax classifier (bot/core/classifier.py) trained on every example's vector,
+  with the declined near misses as one more class: each intent's probability, and the near
+  misses'. This is what the matcher decides with.
+- `scores`: each intent's best cosine with one of its examples (the scam checker's
+  tie-breaker, and the baselines).
 
 The model sits behind `Encoder`; the core never imports one (bot/models/ holds the adapters and
 the start-up code injects one). Example vectors are computed once per content version through
-`encode_examples`, which the start-up code points at an on-disk cache; a resident's message is
-encoded on demand and kept only in a small in-memory cache, never on disk.
+`encode_examples`, and the classifier trained once through `train_head`; the start-up code
+points both at an on-disk cache. A resident's message is encoded on demand and kept only in a
+small in-memory cache, never on disk.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
+from bot.core.classifier import LinearHead, fit_head
 from bot.core.normalize import traditional_to_simplified
 
 QUERY_CACHE_SIZE = 1024  # recent messages ("你好", "谢谢" come back all day)
+# `validate` asks what the bot would answer to each example were it not an example: the
+# classifier is trained again without a fifth of the examples at a time (cached like the rest).
+VALIDATION_FOLDS = 5
 
 
 class Encoder(Protocol):
@@ -30,20 +43,24 @@ class Encoder(Protocol):
 
 
 EncodeExamples = Callable[[Sequence[str]], np.ndarray]
+# (vectors, owners, classes, c) -> the classifier; fit_head, or a cache in front of it
+TrainHead = Callable[[np.ndarray, np.ndarray, int, float], LinearHead]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The semantic stage's view of one message."""
+
+    intents: np.ndarray  # each intent's probability, aligned with the lexical index's ids
+    declined: float  # the probability that it is one of the declined near misses
 
 
 class SemanticIndex:
-    """Every example's vector and its owner; per-intent scores for a message.
+    """Every example's vector and its owner, the classifier trained on them, and per-intent
+    scores for a message.
 
     Owners 0 .. n_intents - 1 are intents; owner `n_intents` is the declined near misses
-    (intents/ `declines:`), whose best cosine says how much the message looks like a question
-    the bot must not answer.
-
-    An intent's score is a soft maximum of its examples' cosines: the best one, plus a little
-    for each other example nearly as close (`sharpness` sets how little: 0 is the plain
-    maximum). A message several examples of one intent agree on is more likely that intent's
-    than one that resembles a single example, which is what real, wordier questions look like
-    (measured in docs/matching.md).
+    (intents/ `declines:`): how much the message looks like a question the bot must not answer.
     """
 
     def __init__(
@@ -53,11 +70,14 @@ class SemanticIndex:
         owners: Sequence[int],
         n_intents: int,
         encode_examples: EncodeExamples | None = None,
-        sharpness: float = 0.0,
+        train_head: TrainHead | None = None,
+        c: float = 16.0,
     ) -> None:
+        """`c`: the classifier's inverse L2 penalty (content/matching.yaml `semantic_c`)."""
         self.encoder = encoder
         self.n_intents = n_intents
-        self.sharpness = sharpness
+        self.c = c
+        self._train = train_head or fit_head
         self.owners = np.asarray(owners, dtype=np.int64)
         # Rows grouped by owner, so per-owner maxima and sums are one reduceat each (ufunc.at
         # is a hundred times slower, and this runs for every message).
@@ -73,6 +93,8 @@ class SemanticIndex:
             else np.zeros((0, 1), np.float32)
         )
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.head = self.head_without(np.zeros(0, np.int64)) if len(self.owners) else None
+        self._held_out: dict[int, LinearHead] = {}
 
     def vector(self, text: str) -> np.ndarray:
         cached = self._recent.get(text)
@@ -88,16 +110,67 @@ class SemanticIndex:
     def cache_clear(self) -> None:
         self._recent.clear()
 
-    def scores(self, text: str, exclude: int | None = None) -> tuple[np.ndarray, float]:
+    # -- the classifier ------------------------------------------------------------------------
+
+    def classify(self, text: str) -> Reading:
+        """Each intent's probability for the message, and the declined near misses'."""
+        return self.classify_vector(self.vector(text))
+
+    def classify_vector(self, vector: np.ndarray, held_out: int | None = None) -> Reading:
+        """As `classify`, for a vector; `held_out`: as if that example row's fold were not
+        there (validate)."""
+        head = self.head if held_out is None else self.held_out_head(held_out)
+        return self.reading(vector, head)
+
+    def reading(self, vector: np.ndarray, head: LinearHead | None) -> Reading:
+        """What `head` says about a vector."""
+        if head is None:  # no examples at all: nothing is likely
+            return self.unread()
+        p = head.probabilities(vector)[0].astype(np.float64)
+        return Reading(p[: self.n_intents], float(p[self.n_intents]))
+
+    def unread(self) -> Reading:
+        """No evidence: what the stage says about a text it cannot read."""
+        return Reading(np.zeros(self.n_intents), 0.0)
+
+    def head_without(self, rows: np.ndarray, c: float | None = None) -> LinearHead:
+        """The classifier trained on every example but `rows` (cross-validation), with this
+        index's penalty or `c` (fitting)."""
+        kept = np.ones(len(self.owners), dtype=bool)
+        kept[rows] = False
+        classes = self.n_intents + 1
+        return self._train(self.vectors[kept], self.owners[kept], classes, c or self.c)
+
+    def held_out_head(self, row: int) -> LinearHead:
+        """The classifier trained without the fold of examples that holds `row`: what it
+        says about that example were it not an example (validate)."""
+        fold = row % VALIDATION_FOLDS
+        if fold not in self._held_out:
+            rows = np.arange(fold, len(self.owners), VALIDATION_FOLDS)
+            self._held_out[fold] = self.head_without(rows)
+        return self._held_out[fold]
+
+    # -- nearest examples ----------------------------------------------------------------------
+
+    def scores(
+        self, text: str, exclude: int | None = None, sharpness: float = 0.0
+    ) -> tuple[np.ndarray, float]:
         """Each intent's score for the message (about a cosine, -1 for an intent with no
         example), and the best cosine with a declined near miss (-1 without any).
-        `exclude` leaves example rows out (validation, cross-validation)."""
-        return self.scores_for(self.vector(text), exclude)
+        `exclude` leaves example rows out.
+
+        An intent's score is a soft maximum of its examples' cosines: the best one, plus a
+        little for each other example nearly as close (`sharpness` sets how little: 0 is the
+        plain maximum), so a message several examples agree on scores higher."""
+        return self.scores_for(self.vector(text), exclude, sharpness)
 
     def scores_for(
-        self, vector: np.ndarray, exclude: int | np.ndarray | None = None
+        self,
+        vector: np.ndarray,
+        exclude: int | np.ndarray | None = None,
+        sharpness: float = 0.0,
     ) -> tuple[np.ndarray, float]:
-        """As `scores`, for a vector; `exclude` may be several rows (cross-validation folds)."""
+        """As `scores`, for a vector; `exclude` may be several rows."""
         cosines = (self.vectors @ vector).astype(np.float64)
         if exclude is not None:
             cosines[exclude] = -1.0
@@ -105,12 +178,12 @@ class SemanticIndex:
         if len(self._present):
             grouped = cosines[self._by_owner]
             best[self._present] = np.maximum.reduceat(grouped, self._starts)
-            if self.sharpness > 0:
+            if sharpness > 0:
                 # log-sum-exp per owner around its best cosine, so it never overflows
                 spread = np.repeat(best[self._present], self._sizes)
-                weights = np.where(grouped > -1.0, np.exp((grouped - spread) * self.sharpness), 0.0)
+                weights = np.where(grouped > -1.0, np.exp((grouped - spread) * sharpness), 0.0)
                 totals = np.add.reduceat(weights, self._starts)
-                best[self._present] += np.log(np.maximum(totals, 1.0)) / self.sharpness
+                best[self._present] += np.log(np.maximum(totals, 1.0)) / sharpness
         return best[: self.n_intents], float(best[self.n_intents])
 
 

@@ -1,9 +1,13 @@
-"""Example vectors on disk, so a warm start does not run the model over every example.
+"""Example vectors and the classifier trained on them, on disk, so a warm start neither runs
+the model over every example nor trains again.
 
-One file per model (its name and version in the file name); each row is keyed by a hash of
-the example's text, so a changed example is the only one recomputed (on /reload too). Only
-examples from intents/ are stored, never what residents write. The file is replaced
-atomically; one that cannot be read is ignored and rebuilt.
+Vectors: one file per model (its name and version in the file name); each row is keyed by a
+hash of the example's text, so a changed example is the only one recomputed (on /reload too).
+Classifiers: one small file each, keyed by a hash of everything they are trained on (the
+vectors, their owners, the penalty), so any changed example trains a new one (a second or
+two) and the newest few are kept. Only examples from intents/ are stored, never what
+residents write. Files are replaced atomically; one that cannot be read is ignored and
+rebuilt.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.core.classifier import LinearHead, fit_head
 from bot.core.semantic import Encoder
 
 log = logging.getLogger(__name__)
 BATCH = 64
 MAX_ROWS = 50_000  # several content versions' worth; older rows beyond this are dropped
+KEPT_HEADS = 16  # the bot's classifier and validate's held-out ones, for a few versions
+HEAD_FORMAT = 1  # bumped when bot/core/classifier.py trains differently
 
 
 def _key(text: str) -> str:
@@ -81,20 +88,78 @@ class CachedExampleVectors:
         # Current rows first, so trimming to MAX_ROWS drops only rows no longer in use.
         order = [k for k in stored if k in current] + [k for k in stored if k not in current]
         order = order[:MAX_ROWS]
+        _write_atomically(
+            self.path, keys=np.array(order), vectors=np.stack([stored[k] for k in order])
+        )
+
+
+class CachedHeads:
+    """`train_head` for SemanticIndex: a classifier trained on exactly these vectors is read
+    back; any other is trained (bot.core.classifier.fit_head) and stored."""
+
+    def __init__(self, encoder: Encoder, folder: Path | None) -> None:
+        self.folder = folder
+        self.slug = re.sub(r"[^A-Za-z0-9.-]+", "_", encoder.name)
+
+    def __call__(self, vectors: np.ndarray, owners: np.ndarray, classes: int, c: float):
+        digest = hashlib.sha256(f"{HEAD_FORMAT}:{classes}:{c!r}:".encode())
+        digest.update(np.ascontiguousarray(vectors, np.float32).tobytes())
+        digest.update(np.ascontiguousarray(owners, np.int64).tobytes())
+        path = (
+            self.folder / f"head-{self.slug}-{digest.hexdigest()[:32]}.npz" if self.folder else None
+        )
+        stored = _read_head(path)
+        if stored is not None:
+            return stored
+        started = time.perf_counter()
+        log.info(
+            "semantic stage: training the classifier over %d example vectors (first start or "
+            "changed examples)",
+            len(vectors),
+        )
+        head = fit_head(vectors, owners, classes, c)
+        log.info("semantic stage: trained in %.1f s", time.perf_counter() - started)
+        if path is not None:
+            _write_atomically(path, weights=head.weights)
+            self._prune()
+        return head
+
+    def _prune(self) -> None:
+        heads = sorted(
+            self.folder.glob(f"head-{self.slug}-*.npz"),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        for old in heads[KEPT_HEADS:]:
+            old.unlink(missing_ok=True)
+
+
+def _read_head(path: Path | None) -> LinearHead | None:
+    if path is None or not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            weights = data["weights"]
+        if weights.ndim != 2:
+            raise ValueError("weights are not a matrix")
+        path.touch()  # in use: the last to be pruned
+        return LinearHead(weights)
+    except Exception as exc:  # any damage: train again
+        log.warning("semantic stage: ignoring unreadable cache %s (%s)", path, exc)
+        return None
+
+
+def _write_atomically(path: Path, **arrays: np.ndarray) -> None:
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **arrays)
+        os.replace(temporary, path)  # readers see the old file or the new, never half
         temporary = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(handle, "wb") as file:
-                np.savez(
-                    file,
-                    keys=np.array(order),
-                    vectors=np.stack([stored[k] for k in order]),
-                )
-            os.replace(temporary, self.path)  # readers see the old file or the new, never half
-            temporary = None
-        except OSError as exc:
-            log.warning("semantic stage: cannot write the cache %s (%s)", self.path, exc)
-        finally:
-            if temporary is not None:
-                Path(temporary).unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("semantic stage: cannot write the cache %s (%s)", path, exc)
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
