@@ -30,10 +30,6 @@ class LinearHead:
 
     weights: np.ndarray
 
-    @property
-    def classes(self) -> int:
-        return int(self.weights.shape[1])
-
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """One row of class probabilities per vector (a single vector gives one row)."""
         rows = np.atleast_2d(vectors)

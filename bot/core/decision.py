@@ -150,23 +150,30 @@ class Matcher:
         semantic = self.semantic
         if not text.units or semantic is None:
             return self.lexical.decide(ranked, lang)
-        return self._cascade(raw, ranked, lang, lambda: semantic.classify(raw.strip()))
+        pinyin = text.kind == PINYIN
+        return self._cascade(raw, pinyin, ranked, lang, lambda: semantic.classify(raw.strip()))
 
     def match_example(self, example: str, lang: str, lexical_row: int, semantic_row: int):
         """What the bot would answer to one of its own examples were that example not in
         either index (validation): the same cascade and decision as `match`."""
-        ranked = self.lexical.scores(example, exclude=lexical_row)
+        text = self.lexical.read(example)
+        ranked = self.lexical.ranked(text, exclude=lexical_row)
         semantic = self.semantic
         if semantic is None:
             return self.lexical.decide(ranked, lang)
         vector = semantic.vectors[semantic_row]
         return self._cascade(
-            example, ranked, lang, lambda: semantic.classify_vector(vector, semantic_row)
+            example,
+            text.kind == PINYIN,
+            ranked,
+            lang,
+            lambda: semantic.classify_vector(vector, semantic_row),
         )
 
     def _cascade(
         self,
         raw: str,
+        pinyin: bool,
         ranked: list[tuple[str, float]],
         lang: str,
         semantic: Callable[[], Reading],
@@ -183,7 +190,6 @@ class Matcher:
         # Pinyin typed in Latin letters is noise to the model, and its classifier is sure of
         # something even about noise: it gives no evidence, and the lexical stage's syllables
         # must carry the decision alone.
-        pinyin = self.lexical.read(raw).kind == PINYIN
         seen = self.semantic.unread() if pinyin else semantic()
         evidence = Evidence(
             self._aligned(ranked), seen.intents, length, seen.declined, not has_han(raw)

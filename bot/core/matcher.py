@@ -494,9 +494,10 @@ class IntentIndex:
         """A message reduced to what the lexical stage compares (for bot.core.decision)."""
         return self._read(raw)
 
-    def ranked(self, text: _Text) -> list[tuple[str, float]]:
-        """Every intent's lexical score for a message already read, best first."""
-        return self._scores(text)
+    def ranked(self, text: _Text, exclude: int | None = None) -> list[tuple[str, float]]:
+        """Every intent's lexical score for a message already read, best first; `exclude`
+        leaves an example out."""
+        return self._scores(text, exclude)
 
     def decide(self, ranked: list[tuple[str, float]], lang: str = "zh") -> MatchResult:
         """Answer, ask "did you mean", or fall back, from intents ranked best first."""

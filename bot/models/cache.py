@@ -33,6 +33,11 @@ KEPT_HEADS = 16  # the bot's classifier and validate's held-out ones, for a few 
 HEAD_FORMAT = 1  # bumped when bot/core/classifier.py trains differently
 
 
+def _slug(encoder: Encoder) -> str:
+    """The model's name and version, as a file name can hold them."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", encoder.name)
+
+
 def _key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -42,8 +47,7 @@ class CachedExampleVectors:
 
     def __init__(self, encoder: Encoder, folder: Path | None) -> None:
         self.encoder = encoder
-        slug = re.sub(r"[^A-Za-z0-9.-]+", "_", encoder.name)
-        self.path = folder / f"vectors-{slug}.npz" if folder else None
+        self.path = folder / f"vectors-{_slug(encoder)}.npz" if folder else None
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         stored = self._load()
@@ -99,7 +103,7 @@ class CachedHeads:
 
     def __init__(self, encoder: Encoder, folder: Path | None) -> None:
         self.folder = folder
-        self.slug = re.sub(r"[^A-Za-z0-9.-]+", "_", encoder.name)
+        self.slug = _slug(encoder)
 
     def __call__(self, vectors: np.ndarray, owners: np.ndarray, classes: int, c: float):
         digest = hashlib.sha256(f"{HEAD_FORMAT}:{classes}:{c!r}:".encode())
