@@ -36,7 +36,7 @@ def test_match_json_done_when_examples() -> None:
 def test_match_jsonl_reads_one_question_per_line() -> None:
     lines = "\n".join(
         json.dumps({"text": t}, ensure_ascii=False)
-        for t in ["骑电动车要戴头盔吗", "how do I report a helmet violation", "冻结"]
+        for t in ["骑电动车要戴头盔吗", "how do I report a helmet violation", "安全"]
     )
     code, out = _run(["match", "--jsonl"], stdin=lines + "\n")
     results = [json.loads(line) for line in out.splitlines()]

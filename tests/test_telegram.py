@@ -71,15 +71,16 @@ async def test_menu_button_opens_a_sub_menu(app: Application, api: FakeBotApi) -
 
 async def test_did_you_mean_then_choosing(app: Application, api: FakeBotApi) -> None:
     # Below the answer threshold but plausible: the bot asks instead of guessing.
-    # "冻结" alone could be a fake-police threat or a fake-loan "unfreezing fee".
-    await app.process_update(text_update(app.bot, "冻结"))
+    # "安全" alone could be about fake police and "safe accounts", road safety or the crime
+    # figures.
+    await app.process_update(text_update(app.bot, "安全"))
     sent = api.sent()[0]
     choices = [a for _, a in _buttons(sent) if a.startswith("intent:")]
     assert "是下面这些吗" in sent["text"]
-    assert {"intent:fraud.police_impersonation", "intent:fraud.loan"} <= set(choices)
+    assert {"intent:fraud.police_impersonation", "intent:helmet.rules"} <= set(choices)
     api.clear()
-    await app.process_update(callback_update(app.bot, "intent:fraud.loan"))
-    assert "解冻费" in api.sent()[0]["text"]
+    await app.process_update(callback_update(app.bot, "intent:fraud.police_impersonation"))
+    assert "安全账户" in api.sent()[0]["text"]
 
 
 async def test_out_of_scope_falls_back_with_hotlines_and_menu(
