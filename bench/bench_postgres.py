@@ -193,8 +193,9 @@ def _lifted_rows(url: str, db: Database, messages: int, latency: float) -> list[
 
 def _webhook_rows(url: str, updates: int) -> list[str]:
     sys.path.insert(0, str(ROOT))
+    from bot.authoring.fake_updates import text_update_json
     from tests.bot_api_server import BotApiServer
-    from tests.test_webhook_replicas import Replica, _message
+    from tests.test_webhook_replicas import Replica
 
     rows = []
     for count in (1, 2):
@@ -209,7 +210,7 @@ def _webhook_rows(url: str, updates: int) -> list[str]:
 
                 def post(share: list[int], replica: Replica) -> None:
                     for user in share:
-                        replica.post(_message(user, "/start"))
+                        replica.post(text_update_json("/start", user))
 
                 threads = [
                     threading.Thread(target=post, args=(users[i::8], replicas[i % count]))
