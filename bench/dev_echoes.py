@@ -22,6 +22,7 @@ from rapidfuzz import fuzz, process
 from bench import dev_questions
 from bot.config import CONTACT_VARIABLES, Settings
 from bot.content.loader import load_content
+from bot.core.example_checks import located
 
 ECHO_AT = 85.0  # ratio, 0-100: "appreciate it" vs "i appreciate it" is 96
 
@@ -31,16 +32,17 @@ def _plain(text: str) -> str:
 
 
 def _examples(settings: Settings) -> Iterator[tuple[str, int, str]]:
-    """(file, line, example) for every intent and decline example, but those that are one of
-    the intent's own keywords: "thanks" or 晚安 is vocabulary that anyone's text shares."""
+    """(file, line, example) for every intent and decline example, but an intent's examples
+    that are one of its own keywords: "thanks" or 晚安 is vocabulary that anyone's text shares."""
     content = load_content(settings.intents_dir, settings.content_dir, CONTACT_VARIABLES)
-    for group in (*content.intents.values(), *content.declines.values()):
-        keywords = {k for ks in getattr(group, "keywords", {}).values() for k in ks}
-        for lang, texts in group.examples.items():
-            lines = group.example_lines.get(lang, ())
-            for n, text in enumerate(texts):
-                if text not in keywords:
-                    yield str(group.where.path), lines[n] if n < len(lines) else 0, text
+    vocabulary = {
+        intent.id: {k for words in intent.keywords.values() for k in words}
+        for intent in content.intents.values()
+    }
+    for entry in (*content.intents.values(), *content.declines.values()):
+        for _, _, text, line in located(entry):
+            if text not in vocabulary.get(entry.id, ()):
+                yield str(entry.where.path), line, text
 
 
 def echoes(settings: Settings, questions: list[dev_questions.Question]) -> list[str]:

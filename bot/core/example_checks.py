@@ -32,7 +32,7 @@ def example_conflicts(
     # Semantic rows follow the order of the lexical index's example rows.
     semantic_rows = {key: n for n, key in enumerate(index.example_rows)}
     for intent in content.intents.values():
-        for lang, number, example, line in _located(intent):
+        for lang, number, example, line in located(intent):
             twice = _twice(intent, example, line, seen, "example")
             if twice is not None:
                 errors.append(twice)
@@ -65,14 +65,14 @@ def _declined_twice(content: Content, seen: dict[str, tuple[str, int]]) -> list[
     """A near miss to decline that is also an intent's example (or another group's)."""
     errors = []
     for decline in content.declines.values():
-        for _, _, example, line in _located(decline):
+        for _, _, example, line in located(decline):
             twice = _twice(decline, example, line, seen, "declined example")
             if twice is not None:
                 errors.append(twice)
     return errors
 
 
-def _located(entry: Intent | Decline) -> Iterator[tuple[str, int, str, int]]:
+def located(entry: Intent | Decline) -> Iterator[tuple[str, int, str, int]]:
     """Each example of an intent or a decline group: language, number, text, line."""
     for lang, examples in entry.examples.items():
         lines = entry.example_lines.get(lang, ())
