@@ -89,6 +89,22 @@ def test_heldout_set_is_big_enough_and_not_copied_from_intents(
     assert copied == []
 
 
+@pytest.mark.parametrize(
+    "name", ["heldout.yaml", "heldout_blind.yaml", "heldout_blind2.yaml", "near_misses.yaml"]
+)
+def test_no_judged_question_is_an_example_or_a_near_miss(name: str, content: Content) -> None:
+    # A question the accuracy figures are judged on must not be in either index: a near miss
+    # in intents/declines.yaml that repeats an out-of-scope question flatters the fallback.
+    data = _load(name)
+    judged = [t for texts in (data.get("paraphrases") or {}).values() for t in texts]
+    judged += data.get("out_of_scope") or []
+    entries = (*content.intents.values(), *content.declines.values())
+    indexed = {
+        normalize_text(e) for entry in entries for texts in entry.examples.values() for e in texts
+    }
+    assert [t for t in judged if normalize_text(t) in indexed] == []
+
+
 def _top1(data: dict, responder: Responder) -> tuple[float, list[tuple[str, str, str | None]]]:
     results = [
         (expected, text, responder.match(text).intent)
