@@ -46,12 +46,12 @@ from bot.content.loader import load_content
 from bot.content.model import Content
 from bot.core.decision import (
     FEATURES,
-    MIN_SEMANTIC_LENGTH,
     BlendSettings,
     Evidence,
     Matcher,
     combine,
     text_length,
+    too_short_for_model,
 )
 from bot.core.matcher import PINYIN, IntentIndex
 from bot.core.normalize import has_han, latin_words, normalize_text
@@ -462,6 +462,8 @@ def _fit_cascade(
     lex_oos, lex_oos_scores = lexical_decisions(out_of_scope)
     lengths = np.array([e.length for e in examples])
     lengths_oos = np.array([e.length for e in out_of_scope])
+    too_short = np.array([too_short_for_model(e.length, e.latin) for e in examples])
+    too_short_oos = np.array([too_short_for_model(e.length, e.latin) for e in out_of_scope])
     tops, _ = _rows(examples, blend)
     blend_answer = p >= blend.answer_at
     blend_right = (tops == labels) & blend_answer
@@ -472,12 +474,10 @@ def _fit_cascade(
     best = (101.0, 0.0, 0.0)
     for score in range(30, 101, 5):
         for length in (2, 4, 6, 8, 12, 16, 24):
-            skip = (lex_answered & (lex_scores >= score) & (lengths <= length)) | (
-                lengths < MIN_SEMANTIC_LENGTH
-            )
-            skip_oos = (lex_oos_answered & (lex_oos_scores >= score) & (lengths_oos <= length)) | (
-                lengths_oos < MIN_SEMANTIC_LENGTH
-            )
+            skip = (lex_answered & (lex_scores >= score) & (lengths <= length)) | too_short
+            skip_oos = (
+                lex_oos_answered & (lex_oos_scores >= score) & (lengths_oos <= length)
+            ) | too_short_oos
             answered = np.where(skip, lex_answered, blend_answer)
             right = np.where(skip, lex_right, blend_right)
             oos_answered = np.where(skip_oos, lex_oos_answered, p_oos >= blend.answer_at)
