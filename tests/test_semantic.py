@@ -20,9 +20,9 @@ import pytest
 from bot.config import CONTACT_VARIABLES, ConfigError, Settings
 from bot.content.loader import load_content
 from bot.core.classifier import fit_head
-from bot.core.decision import BlendSettings
+from bot.core.decision import BlendSettings, text_length, too_short_for_model
 from bot.core.example_checks import example_conflicts
-from bot.core.normalize import traditional_to_simplified
+from bot.core.normalize import has_han, traditional_to_simplified
 from bot.core.responder import Responder
 from bot.core.semantic import VALIDATION_FOLDS, SemanticIndex
 from bot.models.blend import BlendEncoder
@@ -202,6 +202,17 @@ def test_match_json_says_which_stage_decided() -> None:
     assert isinstance(result["semantic_score"], float) and 0 < result["semantic_score"] <= 1
     short = json.loads(_cli(["match", "--json", "谢谢"]).stdout)
     assert short["stage"] == "lexical" and short["semantic_score"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lexical_only"),
+    [("thanks", True), ("嗯嗯", True), ("安全", True), ("good evening", False), ("被骗了", False)],
+)
+def test_one_english_word_or_two_chinese_characters_skip_the_model(
+    text: str, lexical_only: bool
+) -> None:
+    """A two-word English phrase is something the model reads; a Chinese word is not."""
+    assert too_short_for_model(text_length(text), not has_han(text)) is lexical_only
 
 
 def test_semantic_off_matches_lexically() -> None:
