@@ -33,8 +33,8 @@ class BlendEncoder:
         total = sum(weight for _, weight in parts)
         self._parts = [(encoder, math.sqrt(weight / total)) for encoder, weight in parts]
         self.name = "+".join(f"{encoder.name}*{weight / total:g}" for encoder, weight in parts)
-        # One worker per part after the first: each part is only ever asked by one thread at a
-        # time, as before, and the parts run side by side.
+        # The parts after the first run here while the first runs in the caller's thread; with
+        # one part beside e5 (the bot's case), concurrent callers queue for it one at a time.
         self._beside = ThreadPoolExecutor(max(1, len(parts) - 1), thread_name_prefix="encode")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
