@@ -71,22 +71,11 @@ def test_every_required_intent_exists_with_enough_examples(content: Content) -> 
         assert len(intent.examples["en"]) >= 12, intent_id
 
 
-def test_heldout_set_is_big_enough_and_not_copied_from_intents(
-    heldout: dict, content: Content
-) -> None:
+def test_heldout_set_is_big_enough(heldout: dict, content: Content) -> None:
     paraphrases = [t for texts in heldout["paraphrases"].values() for t in texts]
     assert len(paraphrases) >= 150
     assert len(heldout["out_of_scope"]) >= 30
     assert {i for i in heldout["paraphrases"]} <= set(content.intents)
-    # Keywords count too: the matcher uses each one as a (short) example.
-    examples = {
-        normalize_text(e.replace("&", " "))
-        for i in content.intents.values()
-        for texts in (*i.examples.values(), *i.keywords.values())
-        for e in texts
-    }
-    copied = [t for t in paraphrases + heldout["out_of_scope"] if normalize_text(t) in examples]
-    assert copied == []
 
 
 @pytest.mark.parametrize(
@@ -95,13 +84,14 @@ def test_heldout_set_is_big_enough_and_not_copied_from_intents(
 def test_no_judged_question_is_an_example_or_a_near_miss(name: str, content: Content) -> None:
     # A question the accuracy figures are judged on must not be in either index: a near miss
     # in intents/declines.yaml that repeats an out-of-scope question flatters the fallback.
+    # Keywords count too: the matcher uses each one as a (short) example.
     data = _load(name)
     judged = [t for texts in (data.get("paraphrases") or {}).values() for t in texts]
     judged += data.get("out_of_scope") or []
-    entries = (*content.intents.values(), *content.declines.values())
-    indexed = {
-        normalize_text(e) for entry in entries for texts in entry.examples.values() for e in texts
-    }
+    texts = [t for i in content.intents.values() for words in i.keywords.values() for t in words]
+    for entry in (*content.intents.values(), *content.declines.values()):
+        texts += [t for examples in entry.examples.values() for t in examples]
+    indexed = {normalize_text(t.replace("&", " ")) for t in texts}
     assert [t for t in judged if normalize_text(t) in indexed] == []
 
 
