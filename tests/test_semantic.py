@@ -24,7 +24,7 @@ from bot.core.decision import BlendSettings, text_length, too_short_for_model
 from bot.core.example_checks import example_conflicts
 from bot.core.normalize import has_han, traditional_to_simplified
 from bot.core.responder import Responder
-from bot.core.semantic import VALIDATION_FOLDS, SemanticIndex
+from bot.core.semantic import MODEL_HEAD_CHARS, MODEL_TAIL_CHARS, VALIDATION_FOLDS, SemanticIndex
 from bot.models.blend import BlendEncoder
 from bot.models.cache import CachedExampleVectors, CachedHeads
 
@@ -352,3 +352,15 @@ def test_the_sentence_model_votes_for_the_scam_type() -> None:
     assert with_model.risk != "low"
     assert with_model.type == "fraud.loan"
     assert without.type != "fraud.loan"
+
+
+def test_the_model_reads_a_long_message_s_head_and_tail_only() -> None:
+    encoder = CountingEncoder()
+    index = SemanticIndex(encoder, ["被骗了怎么办"], [0], 1)
+    story = "昨天" + "我在网上认识了一个人，" * 400 + "现在还能追回来吗"  # over 4,000 characters
+    index.vector(story)
+    read = encoder.seen[-1]
+    assert len(read) <= MODEL_HEAD_CHARS + MODEL_TAIL_CHARS + 1
+    assert read.startswith("昨天我在网上") and read.endswith("现在还能追回来吗")
+    index.vector("骑电动车要戴头盔吗")
+    assert encoder.seen[-1] == "骑电动车要戴头盔吗"  # a question of ordinary length: whole
