@@ -1,12 +1,17 @@
-"""No database query runs on the event loop (issue 18): tests/loop_guard.py fails any test
-whose updates make one; here it is shown to fire, and the real Application is driven through
-the fake Bot API over every kind of flow, startup and stop included, on both backends."""
+"""No database query and no matching runs on the event loop (issue 18; matching since issue 14's
+sentence model): tests/loop_guard.py fails any test whose updates make one; here it is shown
+to fire, a slow model read is shown to hold up no other chat, and the real Application is
+driven through the fake Bot API over every kind of flow, startup and stop included, on both
+backends."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
@@ -23,6 +28,7 @@ from bot.authoring.fake_updates import (
     user_dict,
 )
 from bot.config import Settings
+from bot.content.model import Content
 from bot.core.responder import Responder
 from bot.store.database import Database
 from bot.store.preferences import SqlitePreferenceStore
@@ -30,7 +36,7 @@ from bot.telegram import broadcasts, handlers
 from bot.telegram.app import build_application
 from tests import loop_guard
 from tests.conftest import ROOT, TEST_TOKEN
-from tests.loop_guard import QueryOnEventLoop, watching
+from tests.loop_guard import BlockingCallOnEventLoop, watching
 
 RESIDENT, OFFICER, ADMIN = 5150, 77, 4242
 REVIEW_CHAT, BUREAU, GROUP = -1_001_000_000_001, -1_001_000_000_002, -1_001_000_000_003
@@ -42,7 +48,7 @@ REVIEW_CHAT, BUREAU, GROUP = -1_001_000_000_001, -1_001_000_000_002, -1_001_000_
 async def test_the_guard_refuses_a_query_made_on_the_event_loop() -> None:
     store = SqlitePreferenceStore(Database(":memory:"))
     with watching():
-        with pytest.raises(QueryOnEventLoop, match=r"SqliteDatabase\.execute"):
+        with pytest.raises(BlockingCallOnEventLoop, match=r"SqliteDatabase\.execute"):
             store.get_language(RESIDENT)
         assert await asyncio.to_thread(store.get_language, RESIDENT) is None  # in a thread: fine
     assert len(loop_guard.violations) == 1
@@ -62,6 +68,64 @@ async def test_a_handler_querying_on_the_loop_is_caught_though_ptb_swallows_it(
     # the guard recorded it, so the hook in tests/conftest.py would fail this test.
     found, loop_guard.violations[:] = list(loop_guard.violations), []
     assert len(found) == 1 and "forgets_the_thread" in found[0]
+
+
+async def test_the_guard_refuses_matching_on_the_event_loop(responder: Responder) -> None:
+    with watching():
+        with pytest.raises(BlockingCallOnEventLoop, match=r"Matcher\.match"):
+            responder.match("被骗了怎么办")
+        with pytest.raises(BlockingCallOnEventLoop, match=r"ScamChecker\.check"):
+            responder.checker.check("您的快递丢失，请点击链接办理理赔")
+        assert (await asyncio.to_thread(responder.match, "被骗了怎么办")).intent
+    assert len(loop_guard.violations) == 2
+    loop_guard.violations.clear()  # shown; this test is not to fail for it
+
+
+class HeldEncoder:
+    """Unit vectors from a text's hash; a text with 慢 in it is read only once `release` is set
+    (or after 10 s, so a broken bot fails the test instead of hanging it)."""
+
+    name = "held-test-encoder/1"
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.holding = threading.Event()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if any("慢" in t for t in texts):
+            self.holding.set()
+            self.release.wait(timeout=10)
+        rows = [np.random.default_rng(abs(hash(t)) % 2**32).normal(size=8) for t in texts]
+        return np.array([r / np.linalg.norm(r) for r in rows], dtype=np.float32)
+
+
+async def test_a_slow_model_read_holds_up_no_other_chat(content: Content) -> None:
+    encoder = HeldEncoder()
+    responder = Responder(content, encoder=encoder)
+    api = FakeBotApi()
+    settings = Settings(token=TEST_TOKEN, ocr=False)
+    app = build_application(settings, responder, Database(":memory:"), request=api)
+    slow_chat, quick_chat = 61, 62
+    story = "我慢慢跟你讲一下昨天在村口遇到的一件怪事，你帮我想想"  # long: the model is asked
+    async with app:
+        await app.start()
+        api.clear()
+        await app.update_queue.put(text_update(app.bot, story, user_id=slow_chat))
+        assert await asyncio.to_thread(encoder.holding.wait, 10)
+        await app.update_queue.put(text_update(app.bot, "谢谢", user_id=quick_chat))
+        for _ in range(250):
+            if api.sent():
+                break
+            await asyncio.sleep(0.02)
+        answered_while_held = [int(m["chat_id"]) for m in api.sent()]
+        encoder.release.set()
+        for _ in range(250):
+            if len(api.sent()) >= 2:
+                break
+            await asyncio.sleep(0.02)
+        await app.stop()
+    assert answered_while_held == [quick_chat]
+    assert [int(m["chat_id"]) for m in api.sent()] == [quick_chat, slow_chat]
 
 
 # -- every flow, watched ------------------------------------------------------------------------

@@ -241,7 +241,9 @@ async def answer_text(
         lang_hint=await user_language(update, context),
         county=await resident_county(update, context),
     )
-    exchange = responder.converse(state, turn, conversation_clock(context))
+    # In a thread: the sentence model takes tens of milliseconds a message, up to a third of a
+    # second for a long one, and other chats' updates must not wait for it on the event loop.
+    exchange = await asyncio.to_thread(responder.converse, state, turn, conversation_clock(context))
     reply = exchange.reply
     await save_conversation(update, context, exchange.state)
     # What the matcher made of it, for /insights, even when the scam check answers instead.
@@ -255,7 +257,7 @@ async def answer_text(
     if not _is_group(update) and text and pasted and paste_check is not None:
         # A long paste or a text with a link is most likely a message they received: check
         # it, unless it is harmless and the resident was really asking about a topic.
-        result = responder.checker.check(text)
+        result = await asyncio.to_thread(responder.checker.check, text)
         # A number, account or link is never answered as if the topic were all: the bot
         # cannot look it up, and says so (check_low_contact).
         if result.risk != "low" or result.contact or reply.kind is not ReplyKind.ANSWER:

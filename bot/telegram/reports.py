@@ -168,7 +168,7 @@ async def on_report_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if (
         draft.step in (Step.PRIVACY, Step.KIND)
         and message.text
-        and _is_other_question(context, message.text, draft.lang)
+        and await _is_other_question(context, message.text, draft.lang)
     ):
         # Nothing is entered yet and they asked something else: answer that instead of
         # holding them in the report (they can send /report again at any time).
@@ -178,8 +178,8 @@ async def on_report_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await _advance(update, context, message, draft, _report_input(message))
 
 
-def _is_other_question(context: ContextTypes.DEFAULT_TYPE, text: str, lang: str) -> bool:
-    intent = responder_of(context).match(text, lang).intent
+async def _is_other_question(context: ContextTypes.DEFAULT_TYPE, text: str, lang: str) -> bool:
+    intent = (await asyncio.to_thread(responder_of(context).match, text, lang)).intent
     return intent is not None and intent not in intent_actions(context)
 
 

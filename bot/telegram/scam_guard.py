@@ -63,7 +63,8 @@ async def reply_with_check(
 async def check_and_reply(
     update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, text: str
 ) -> None:
-    await reply_with_check(update, context, message, responder_of(context).checker.check(text))
+    result = await asyncio.to_thread(responder_of(context).checker.check, text)
+    await reply_with_check(update, context, message, result)
 
 
 def _message_text(message: Message | None) -> str:
@@ -143,7 +144,7 @@ async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if not text.strip():
         return
     responder = responder_of(context)
-    result = responder.checker.check(text)
+    result = await asyncio.to_thread(responder.checker.check, text)
     if result.risk != "high" or not context.bot_data[WARNED].first_warning(chat.id, message.id):
         return
     log.info("group guard warned: flags=%s", ",".join(f.id for f in result.flags))

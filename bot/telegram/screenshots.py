@@ -8,6 +8,7 @@ it nor the text read is kept or logged (only counts and timings).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -78,7 +79,8 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def _caption_acts(update: Update, context: ContextTypes.DEFAULT_TYPE, caption: str) -> bool:
     lang_hint = await user_language(update, context)
-    reply = responder_of(context).respond(Turn(caption, lang_hint=lang_hint))
+    turn = Turn(caption, lang_hint=lang_hint)
+    reply = await asyncio.to_thread(responder_of(context).respond, turn)
     return reply.kind is ReplyKind.ANSWER and reply.intent in intent_actions(context)
 
 
@@ -162,7 +164,8 @@ async def _read_and_rate(
     if not text.strip():
         log.info("checked a picture: no text found (%.1f s)", elapsed)
         return no_text_reply(responder, lang)
-    result = responder.checker.check("\n".join(part for part in (caption.strip(), text) if part))
+    together = "\n".join(part for part in (caption.strip(), text) if part)
+    result = await asyncio.to_thread(responder.checker.check, together)
     log.info(
         "checked a picture: %d characters read in %.1f s, risk=%s flags=%s",
         len(text),
