@@ -61,3 +61,33 @@ async def test_chats_run_concurrently_but_each_chat_in_order(
     assert order[0][0] == quick_chat  # not held up by the slow chat
     slow = [text for chat, text in order if chat == slow_chat]
     assert slow[0].startswith("你好") and slow[1].startswith("不客气")  # in order
+
+
+async def test_a_third_update_of_a_chat_waits_for_the_second_after_the_first_is_done(
+    app: Application,
+) -> None:
+    processor = flow.PerChatUpdateProcessor()
+    update = text_update(app.bot, "你好", user_id=43)
+    running: list[str] = []
+    started: list[tuple[str, int]] = []  # who started, and how many of the chat's were running
+    second_may_finish = asyncio.Event()
+
+    async def turn(name: str, gate: asyncio.Event | None = None) -> None:
+        running.append(name)
+        started.append((name, len(running)))
+        await (gate.wait() if gate else asyncio.sleep(0))
+        running.remove(name)
+
+    first = asyncio.create_task(processor.do_process_update(update, turn("first")))
+    second = asyncio.create_task(
+        processor.do_process_update(update, turn("second", second_may_finish))
+    )
+    await first  # the lock is released: the second is woken but has not run yet
+    third = asyncio.create_task(processor.do_process_update(update, turn("third")))
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+    assert [name for name, _ in started] == ["first", "second"]  # the third waits
+    second_may_finish.set()
+    await asyncio.gather(second, third)
+    assert started == [("first", 1), ("second", 1), ("third", 1)]
+    assert processor._chats == {}  # and the chat is forgotten once all three are done

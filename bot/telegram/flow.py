@@ -28,10 +28,18 @@ FLOOD_GUARD = "flood_guard"  # bot_data key
 PREPARED = "prepared_filters"  # bot_data key: the PreparedFilters on_any_update looks up
 
 
+class _ChatTurns:
+    """One chat's lock, and how many of its updates hold it or wait for it."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.updates = 0
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int | None, asyncio.Lock] = {}
+        self._chats: dict[int, _ChatTurns] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = None
@@ -41,13 +49,18 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if key is None:
             await coroutine
             return
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        turns = self._chats.setdefault(key, _ChatTurns())
+        turns.updates += 1
         try:
-            async with lock:  # asyncio.Lock is first-come first-served: order is kept
+            async with turns.lock:  # asyncio.Lock is first-come first-served: order is kept
                 await coroutine
         finally:
-            if not lock.locked() and self._locks.get(key) is lock:
-                del self._locks[key]  # memory stays bounded by the chats in flight
+            # Forgotten when no update of the chat is left, not when the lock reads unlocked:
+            # a released lock does so until the next waiter has run, and a third update
+            # arriving then would get a new lock and run beside the second.
+            turns.updates -= 1
+            if turns.updates == 0:
+                del self._chats[key]  # memory stays bounded by the chats in flight
 
     async def initialize(self) -> None:
         return None
