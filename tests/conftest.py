@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_TOKEN = "123456789:AAF-test-token-never-real-0123456789"
 
 
-# -- no query on the event loop (tests/loop_guard.py) -------------------------------------------
+# -- no query and no model call on the event loop (tests/loop_guard.py) ----------------------
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -36,7 +36,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def _fail_on_queries_on_the_loop() -> None:
     found, loop_guard.violations[:] = list(loop_guard.violations), []
     if found:
-        pytest.fail(f"{len(found)} database queries ran on the event loop:\n" + "\n".join(found))
+        calls = "\n".join(found)
+        pytest.fail(f"{len(found)} queries or model calls ran on the event loop:\n{calls}")
 
 
 @pytest.hookimpl(wrapper=True)

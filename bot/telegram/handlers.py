@@ -24,6 +24,7 @@ from bot.core.responder import Responder
 from bot.core.types import Reply, ReplyKind, Turn
 from bot.store.conversations import SqliteConversationStore
 from bot.store.preferences import PreferenceStore
+from bot.telegram.compute import off_loop
 from bot.telegram.replies import keyboard, split_text
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ INSIGHTS = "insights"
 CONVERSATIONS = "conversations"  # bot_data key: each chat's ConversationState
 FEEDBACK = "feedback"  # bot_data key: "was this helpful?" counts per card
 # bot_data keys for behaviour other modules provide, wired in bot.telegram.app:
-PASTE_CHECK = "paste_check"  # (looks_received(text), reply_with_check(update, ctx, msg, result))
+PASTE_CHECK = (
+    "paste_check"  # (looks_received(text), reply_with_check(update, ctx, msg, result, by))
+)
 INTENT_ACTIONS = "intent_actions"  # intent id -> a handler that acts rather than answers
 IntentAction = Callable[[Update, ContextTypes.DEFAULT_TYPE, Message], Awaitable[None]]
 
@@ -243,7 +246,7 @@ async def answer_text(
     )
     # In a thread: the sentence model takes tens of milliseconds a message, up to a third of a
     # second for a long one, and other chats' updates must not wait for it on the event loop.
-    exchange = await asyncio.to_thread(responder.converse, state, turn, conversation_clock(context))
+    exchange = await off_loop(responder.converse, state, turn, conversation_clock(context))
     reply = exchange.reply
     await save_conversation(update, context, exchange.state)
     # What the matcher made of it, for /insights, even when the scam check answers instead.
@@ -257,11 +260,11 @@ async def answer_text(
     if not _is_group(update) and text and pasted and paste_check is not None:
         # A long paste or a text with a link is most likely a message they received: check
         # it, unless it is harmless and the resident was really asking about a topic.
-        result = await asyncio.to_thread(responder.checker.check, text)
+        result = await off_loop(responder.checker.check, text)
         # A number, account or link is never answered as if the topic were all: the bot
         # cannot look it up, and says so (check_low_contact).
         if result.risk != "low" or result.contact or reply.kind is not ReplyKind.ANSWER:
-            await paste_check[1](update, context, message, result)
+            await paste_check[1](update, context, message, result, responder)
             return
     action = None if reply.as_is else intent_actions(context).get(reply.intent or "")
     if action is not None:  # "我要订阅" does what /subscribe does

@@ -29,6 +29,7 @@ from bot.core.report_flow import (
 from bot.core.report_replies import report_list
 from bot.store.reports import ReportStore
 from bot.telegram.admin import SETTINGS
+from bot.telegram.compute import off_loop
 from bot.telegram.flow import PreparedFilter
 from bot.telegram.handlers import (
     intent_actions,
@@ -179,7 +180,7 @@ async def on_report_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def _is_other_question(context: ContextTypes.DEFAULT_TYPE, text: str, lang: str) -> bool:
-    intent = (await asyncio.to_thread(responder_of(context).match, text, lang)).intent
+    intent = (await off_loop(responder_of(context).match, text, lang)).intent
     return intent is not None and intent not in intent_actions(context)
 
 

@@ -15,10 +15,12 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ContextTypes
 
 from bot.core.check_replies import check_reply, guard_warning
+from bot.core.responder import Responder
 from bot.core.scam_check import ScamCheck
 from bot.privacy import LoggedId
 from bot.store.group_guard import SqliteGuardStore
 from bot.telegram import handlers, screenshots
+from bot.telegram.compute import off_loop
 from bot.telegram.handlers import responder_of, send_reply, user_language
 
 log = logging.getLogger(__name__)
@@ -49,22 +51,29 @@ def looks_received(text: str) -> bool:
 
 
 async def reply_with_check(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, result: ScamCheck
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    message: Message,
+    result: ScamCheck,
+    checked_by: Responder,
 ) -> None:
+    """`checked_by`: the Responder whose checker gave `result`; a /reload meanwhile may have
+    replaced the current one, whose content may no longer have the flags found."""
     log.info(
         "checked a message: risk=%s flags=%s",
         result.risk,
         ",".join(f.id for f in result.flags) or "-",
     )
-    reply = check_reply(responder_of(context), result, await user_language(update, context) or "")
+    reply = check_reply(checked_by, result, await user_language(update, context) or "")
     await send_reply(message, reply)
 
 
 async def check_and_reply(
     update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, text: str
 ) -> None:
-    result = await asyncio.to_thread(responder_of(context).checker.check, text)
-    await reply_with_check(update, context, message, result)
+    responder = responder_of(context)
+    result = await off_loop(responder.checker.check, text)
+    await reply_with_check(update, context, message, result, responder)
 
 
 def _message_text(message: Message | None) -> str:
@@ -144,7 +153,7 @@ async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if not text.strip():
         return
     responder = responder_of(context)
-    result = await asyncio.to_thread(responder.checker.check, text)
+    result = await off_loop(responder.checker.check, text)
     if result.risk != "high" or not context.bot_data[WARNED].first_warning(chat.id, message.id):
         return
     log.info("group guard warned: flags=%s", ",".join(f.id for f in result.flags))

@@ -8,7 +8,6 @@ it nor the text read is kept or logged (only counts and timings).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -24,6 +23,7 @@ from bot.core.types import Reply, ReplyKind, Turn
 from bot.models.ocr import NotAnImage, image_size
 from bot.telegram import handlers, reports
 from bot.telegram.admin import SETTINGS
+from bot.telegram.compute import off_loop
 from bot.telegram.handlers import (
     intent_actions,
     responder_of,
@@ -80,7 +80,7 @@ async def on_picture(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def _caption_acts(update: Update, context: ContextTypes.DEFAULT_TYPE, caption: str) -> bool:
     lang_hint = await user_language(update, context)
     turn = Turn(caption, lang_hint=lang_hint)
-    reply = await asyncio.to_thread(responder_of(context).respond, turn)
+    reply = await off_loop(responder_of(context).respond, turn)
     return reply.kind is ReplyKind.ANSWER and reply.intent in intent_actions(context)
 
 
@@ -165,7 +165,7 @@ async def _read_and_rate(
         log.info("checked a picture: no text found (%.1f s)", elapsed)
         return no_text_reply(responder, lang)
     together = "\n".join(part for part in (caption.strip(), text) if part)
-    result = await asyncio.to_thread(responder.checker.check, together)
+    result = await off_loop(responder.checker.check, together)
     log.info(
         "checked a picture: %d characters read in %.1f s, risk=%s flags=%s",
         len(text),
