@@ -238,12 +238,13 @@ async def answer_text(
 ) -> None:
     """Answer what a resident wrote: a message's text, or a photo's caption."""
     responder = responder_of(context)
-    state = await load_conversation(update, context)
-    turn = Turn(
-        text,
-        lang_hint=await user_language(update, context),
-        county=await resident_county(update, context),
+    # Three independent reads, each in a thread: at once, not one thread hop after another.
+    state, lang_hint, county = await asyncio.gather(
+        load_conversation(update, context),
+        user_language(update, context),
+        resident_county(update, context),
     )
+    turn = Turn(text, lang_hint=lang_hint, county=county)
     # In a thread: the sentence model takes tens of milliseconds a message, up to a third of a
     # second for a long one, and other chats' updates must not wait for it on the event loop.
     exchange = await off_loop(responder.converse, state, turn, conversation_clock(context))
