@@ -29,10 +29,10 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from bench import dev_questions
-from bench.harness import time_each
+from bench.harness import forget_recent, time_each
 from bot.config import Settings
 from bot.content.model import Content
-from bot.core.normalize import han_tokens, normalize_text
+from bot.core.normalize import normalize_text
 from bot.core.responder import Responder, semantic_examples
 from bot.core.semantic import SemanticIndex
 from bot.models.cache import CachedExampleVectors
@@ -215,11 +215,7 @@ def run() -> str:
 
     def cold(predict: Predict) -> Callable[[object], object]:
         def call(text: object) -> object:
-            normalize_text.cache_clear()
-            han_tokens.cache_clear()
-            for index in (responder.matcher.semantic, e5, use):
-                if index is not None:
-                    index.cache_clear()
+            forget_recent(responder.matcher.semantic, e5, use)
             return predict(str(text))
 
         return call

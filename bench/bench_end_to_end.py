@@ -18,10 +18,10 @@ from typing import Any
 
 import yaml
 
+from bench.harness import forget_recent
 from bot.authoring.fake_api import FakeBotApi
 from bot.authoring.fake_updates import text_update
 from bot.config import Settings
-from bot.core.normalize import han_tokens, normalize_text
 from bot.core.responder import Responder
 from bot.startup import load_responder
 from bot.store.database import Database
@@ -51,7 +51,7 @@ async def _run(responder: Responder, residents: int) -> tuple[float, list[float]
     application = build_application(settings, responder, Database(":memory:"), request=api)
     latencies: list[float] = []
     per_resident = MESSAGES // residents
-    _forget_recent(responder)  # every run starts as cold as the first
+    forget_recent(responder.matcher.semantic)  # every run starts as cold as the first
 
     async def resident(number: int) -> None:
         user_id = 10_000 + number
@@ -71,13 +71,6 @@ async def _run(responder: Responder, residents: int) -> tuple[float, list[float]
         elapsed = time.perf_counter() - start
         await application.stop()
     return len(latencies) / elapsed, latencies
-
-
-def _forget_recent(responder: Responder) -> None:
-    normalize_text.cache_clear()
-    han_tokens.cache_clear()
-    if responder.matcher.semantic is not None:
-        responder.matcher.semantic.cache_clear()
 
 
 def run() -> str:

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from bench.harness import time_each, time_repeated
+from bench.harness import forget_recent, time_each, time_repeated
 from bot.config import Settings
-from bot.core.normalize import han_tokens, normalize_text
 from bot.core.responder import Responder
 from bot.startup import load_responder
 
@@ -33,11 +32,7 @@ def questions() -> list[str]:
 
 
 def _match_uncached(responder: Responder, text: str) -> object:
-    # Residents rarely send the same text twice: time the cold path, not the caches.
-    normalize_text.cache_clear()
-    han_tokens.cache_clear()
-    if responder.matcher.semantic is not None:
-        responder.matcher.semantic.cache_clear()
+    forget_recent(responder.matcher.semantic)
     return responder.match(text)
 
 

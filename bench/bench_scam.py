@@ -16,9 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from bench.harness import time_each
+from bench.harness import forget_recent, time_each
 from bot.config import Settings
-from bot.core.normalize import han_tokens, normalize_text
 from bot.core.responder import Responder
 from bot.startup import load_responder
 
@@ -123,8 +122,7 @@ def _long_messages() -> list[str]:
 
 
 def _check_uncached(responder: Responder, text: str) -> object:
-    normalize_text.cache_clear()
-    han_tokens.cache_clear()
+    forget_recent()
     return responder.checker.check(text)
 
 

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from bot.core.normalize import han_tokens, normalize_text
+from bot.core.semantic import SemanticIndex
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -30,6 +33,16 @@ class Timing:
             f"{v / unit:.3f}"
             for v in (self.median, self.percentile(0.95), self.percentile(0.99), max(self.samples))
         )
+
+
+def forget_recent(*semantic: SemanticIndex | None) -> None:
+    """Empty the per-message caches, normalisation's and each given semantic index's recent
+    vectors: residents rarely send the same text twice, so a timing measures the cold path."""
+    normalize_text.cache_clear()
+    han_tokens.cache_clear()
+    for index in semantic:
+        if index is not None:
+            index.cache_clear()
 
 
 def time_each(
