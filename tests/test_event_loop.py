@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from bot.telegram import broadcasts, handlers
 from bot.telegram.app import build_application
 from tests import loop_guard
 from tests.conftest import ROOT, TEST_TOKEN
+from tests.fake_encoders import CountingEncoder
 from tests.loop_guard import BlockingCallOnEventLoop, watching
 
 RESIDENT, OFFICER, ADMIN = 5150, 77, 4242
@@ -85,13 +85,14 @@ async def test_the_guard_refuses_matching_on_the_event_loop(responder: Responder
 HOLD = "HOLDME"
 
 
-class HeldEncoder:
-    """Unit vectors from a text's checksum; a text with HOLD (in no example) is read only once
-    `release` is set (or after 10 s, so a broken bot fails the test instead of hanging it)."""
+class HeldEncoder(CountingEncoder):
+    """A text with HOLD (in no example) is read only once `release` is set (or after 10 s, so
+    a broken bot fails the test instead of hanging it)."""
 
     name = "held-test-encoder/1"
 
     def __init__(self) -> None:
+        super().__init__()
         self.release = threading.Event()
         self.holding = threading.Event()
 
@@ -99,8 +100,7 @@ class HeldEncoder:
         if any(HOLD in t for t in texts):
             self.holding.set()
             self.release.wait(timeout=10)
-        rows = [np.random.default_rng(zlib.crc32(t.encode())).normal(size=8) for t in texts]
-        return np.array([r / np.linalg.norm(r) for r in rows], dtype=np.float32)
+        return super().encode(texts)
 
 
 async def test_a_slow_model_read_holds_up_no_other_chat(content: Content) -> None:

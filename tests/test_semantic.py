@@ -27,22 +27,9 @@ from bot.core.responder import Responder
 from bot.core.semantic import MODEL_HEAD_CHARS, MODEL_TAIL_CHARS, VALIDATION_FOLDS, SemanticIndex
 from bot.models.blend import BlendEncoder
 from bot.models.cache import CachedExampleVectors, CachedHeads
+from tests.fake_encoders import CountingEncoder
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class CountingEncoder:
-    """Unit vectors from a text's hash; remembers every text it was asked to encode."""
-
-    name = "counting-test-encoder/1"
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        self.seen.extend(texts)
-        rows = [np.random.default_rng(abs(hash(t)) % 2**32).normal(size=8) for t in texts]
-        return np.array([r / np.linalg.norm(r) for r in rows], dtype=np.float32)
 
 
 def test_warm_start_encodes_nothing_and_a_changed_example_only_itself(tmp_path: Path) -> None:
