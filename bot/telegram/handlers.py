@@ -35,9 +35,8 @@ INSIGHTS = "insights"
 CONVERSATIONS = "conversations"  # bot_data key: each chat's ConversationState
 FEEDBACK = "feedback"  # bot_data key: "was this helpful?" counts per card
 # bot_data keys for behaviour other modules provide, wired in bot.telegram.app:
-PASTE_CHECK = (
-    "paste_check"  # (looks_received(text), reply_with_check(update, ctx, msg, result, by))
-)
+# (looks_received(text), reply_with_check(update, context, message, result, checked_by))
+PASTE_CHECK = "paste_check"
 INTENT_ACTIONS = "intent_actions"  # intent id -> a handler that acts rather than answers
 IntentAction = Callable[[Update, ContextTypes.DEFAULT_TYPE, Message], Awaitable[None]]
 
@@ -245,8 +244,8 @@ async def answer_text(
         resident_county(update, context),
     )
     turn = Turn(text, lang_hint=lang_hint, county=county)
-    # In a thread: the sentence model takes tens of milliseconds a message, up to a third of a
-    # second for a long one, and other chats' updates must not wait for it on the event loop.
+    # In a thread: the sentence model takes tens of milliseconds a message, up to a quarter of
+    # a second for a long one, and other chats' updates must not wait for it on the event loop.
     exchange = await off_loop(responder.converse, state, turn, conversation_clock(context))
     reply = exchange.reply
     await save_conversation(update, context, exchange.state)
