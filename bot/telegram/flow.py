@@ -118,7 +118,7 @@ class FloodGuard:
 class PreparedFilter(filters.MessageFilter):
     """A filter whose answer is a database query. PTB checks filters synchronously, on the
     event loop, where no query may run; so on_any_update looks the answer up first, in a
-    thread (`prepare`), and `filter` only reads it.
+    thread (`look_up`, kept by `keep`), and `filter` only reads it.
 
     Answers are kept by message, the latest KEPT of them: a message is checked within its own
     update, right after its lookup, and far fewer updates than that are handled at once."""
@@ -137,10 +137,8 @@ class PreparedFilter(filters.MessageFilter):
         """The answer, from the database (in a thread)."""
         raise NotImplementedError
 
-    async def prepare(self, message: Message) -> None:
-        if not self.applies(message):
-            return
-        answer = await asyncio.to_thread(self.look_up, message)
+    def keep(self, message: Message, answer: bool) -> None:
+        """Remember what look_up said about this message, for `filter`."""
         key = (message.chat.id, message.message_id)
         self._answers[key] = answer
         self._answers.move_to_end(key)
@@ -158,8 +156,14 @@ async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     up what the PreparedFilters of the next groups will ask about a new message."""
     await _control_flood(update, context)
     prepared: tuple[PreparedFilter, ...] = context.bot_data.get(PREPARED, ())
-    if update.message is not None and prepared:
-        await asyncio.gather(*(f.prepare(update.message) for f in prepared))
+    message = update.message
+    due = [f for f in prepared if message is not None and f.applies(message)]
+    if message is None or not due:
+        return
+    # Every look-up in one thread: each is one quick query, and a thread hop costs about as much.
+    answers = await asyncio.to_thread(lambda: [f.look_up(message) for f in due])
+    for prepared_filter, answer in zip(due, answers, strict=True):
+        prepared_filter.keep(message, answer)
 
 
 async def _control_flood(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
